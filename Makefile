@@ -1,0 +1,104 @@
+# meshcut — build, test, check. `make help` lists the targets.
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH:= $(shell $(CC) -dumpmachine 2>/dev/null)
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+            -Iinclude -Iplugin -I$(BUILD) -DMC_VERSION='"$(VERSION)"'
+LDLIBS   += -lbpf -lelf -lz -lcjson -lmnl
+BPF_CFLAGS := -O2 -g -target bpf $(WARN) -D__TARGET_ARCH_$(ARCH) \
+            -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+PLUGIN_SRCS := $(wildcard plugin/*.c)
+PLUGIN_OBJS := $(patsubst plugin/%.c,$(BUILD)/plugin/%.o,$(PLUGIN_SRCS))
+LIB_OBJS    := $(filter-out $(BUILD)/plugin/main.o,$(PLUGIN_OBJS))
+
+UNIT_SRCS := $(wildcard test/unit/test_*.c)
+UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
+
+.PHONY: all deps test test-unit test-integration check demo clean help install-bin
+
+all: $(BUILD)/meshcut
+
+help:
+	@echo "make            build $(BUILD)/meshcut (one binary, BPF embedded)"
+	@echo "make deps       install build/test dependencies (Debian, as root)"
+	@echo "make test       unit + integration tests (root)"
+	@echo "make check      static analysis (cppcheck, clang-tidy)"
+	@echo "make demo       namespace 'cluster' demo (root)"
+	@echo "V=1             show commands"
+
+deps:
+	$(Q)hack/deps.sh
+
+$(BUILD) $(BUILD)/plugin $(BUILD)/test:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/plugin/%.o: plugin/%.c $(SKELS) | $(BUILD)/plugin
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/meshcut: $(PLUGIN_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/test/%: test/unit/%.c $(LIB_OBJS) | $(BUILD)/test
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
+
+test-unit: $(UNIT_BINS)
+	$(Q)hack/run-unit.sh $(UNIT_BINS)
+
+test-integration: $(BUILD)/meshcut
+	$(Q)hack/run-integration.sh
+
+# The README's test command: everything, with one closing count.
+test: all $(UNIT_BINS)
+	$(Q)hack/test.sh --no-deps
+
+check: $(SKELS)
+	$(call msg,CPPCHECK,plugin/)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr --std=c11 -Iinclude -Iplugin -I$(BUILD) \
+		--suppress=missingIncludeSystem plugin/
+	$(call msg,TIDY,plugin/)
+	$(Q)clang-tidy --quiet plugin/*.c -- $(filter-out -MMD -MP,$(CFLAGS)) 2>/dev/null
+
+demo: all
+	$(Q)hack/demo.sh --no-deps
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/plugin/*.d $(BUILD)/test/*.d)

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What the programs look up on the hot path: pod IP -> local delivery
+ * (mc_dp_v1), host veth ifindex -> endpoint (mc_veth_v1), pod netns
+ * cookie -> endpoint (mc_netns_v1). ADD fills them, DEL empties them. */
+#ifndef MC_DATAPATH_H
+#define MC_DATAPATH_H
+
+#include "mc_common.h"
+
+struct mc_dp_key {
+	__u8 family; /* MC_AF_INET or MC_AF_INET6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct mc_dp_key) == 20, "mc_dp_key is ABI");
+
+struct mc_dp_value {
+	__u32 veth_ifindex; /* host side of the destination pod */
+	__u32 slot;	    /* owner; DEL removes only its own entries */
+	__u8 pod_mac[6];
+	__u8 veth_mac[6];
+	__u32 flags;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mc_dp_value) == 28, "mc_dp_value is ABI");
+
+/* value of mc_veth_v1 (key: __u32 ifindex) and mc_netns_v1 (key: __u64
+ * netns cookie) */
+struct mc_ep_ref {
+	__u32 slot;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct mc_ep_ref) == 8, "mc_ep_ref is ABI");
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Per-endpoint counters: mc_stats_v1, a per-CPU array indexed by the
+ * endpoint's slot. The plugin zeroes a slot at ADD and at DEL and sums the
+ * CPUs when it reads. */
+#ifndef MC_STATS_H
+#define MC_STATS_H
+
+#include "mc_common.h"
+
+struct mc_stats {
+	/* packet shortcut (tc, host veth ingress = what the pod sends) */
+	__u64 tc_pkts_seen;
+	__u64 tc_bytes_seen;
+	__u64 tc_pkts_redirected;
+	__u64 tc_bytes_redirected;
+	__u64 tc_pkts_passed;
+	__u64 tc_bytes_passed;
+	__u64 tc_pkts_policy;  /* passed because of the policy gate */
+	__u64 tc_bytes_policy;
+	/* socket shortcut (sockops + sk_msg) */
+	__u64 sock_active_estab;
+	__u64 sock_passive_estab;
+	__u64 msg_redirected;
+	__u64 msg_bytes_redirected;
+	__u64 msg_passed;
+	__u64 msg_bytes_passed;
+	__u64 sock_collisions;
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct mc_stats) == 128, "mc_stats is ABI");
+
+#endif

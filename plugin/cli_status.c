@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `meshcut status [--json] [--bpffs-root DIR]`: the endpoints as the pinned
+ * state describes them, with their counters. Read-only. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "endpoint.h"
+#include "meshcut.h"
+#include "node.h"
+
+struct list_state {
+	const struct mc_node *node;
+	cJSON *arr;
+	bool json;
+	int count;
+};
+
+static void add_stats(cJSON *o, const struct mc_stats *st)
+{
+	cJSON *p = cJSON_AddObjectToObject(o, "packet");
+	cJSON *s = cJSON_AddObjectToObject(o, "socket");
+
+	cJSON_AddNumberToObject(p, "seenPackets", (double)st->tc_pkts_seen);
+	cJSON_AddNumberToObject(p, "seenBytes", (double)st->tc_bytes_seen);
+	cJSON_AddNumberToObject(p, "redirectedPackets", (double)st->tc_pkts_redirected);
+	cJSON_AddNumberToObject(p, "redirectedBytes", (double)st->tc_bytes_redirected);
+	cJSON_AddNumberToObject(p, "passedPackets", (double)st->tc_pkts_passed);
+	cJSON_AddNumberToObject(p, "passedBytes", (double)st->tc_bytes_passed);
+	cJSON_AddNumberToObject(p, "policyPassedPackets", (double)st->tc_pkts_policy);
+	cJSON_AddNumberToObject(p, "policyPassedBytes", (double)st->tc_bytes_policy);
+	cJSON_AddNumberToObject(s, "activeEstablished", (double)st->sock_active_estab);
+	cJSON_AddNumberToObject(s, "passiveEstablished", (double)st->sock_passive_estab);
+	cJSON_AddNumberToObject(s, "redirectedMessages", (double)st->msg_redirected);
+	cJSON_AddNumberToObject(s, "redirectedBytes", (double)st->msg_bytes_redirected);
+	cJSON_AddNumberToObject(s, "passedMessages", (double)st->msg_passed);
+	cJSON_AddNumberToObject(s, "passedBytes", (double)st->msg_bytes_passed);
+	cJSON_AddNumberToObject(s, "collisions", (double)st->sock_collisions);
+}
+
+static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
+{
+	struct list_state *ls = data;
+	char attached[160], degraded[160], ips[MC_MAX_ADDRS * 48] = "", a[64], mac[24];
+	struct mc_stats st;
+	size_t off = 0;
+	cJSON *o, *arr;
+
+	ep_stats(ls->node, ep->slot, &st);
+	ep_attached_str(ep->attached, attached, sizeof(attached));
+	ep_degraded_str(ep->degraded, degraded, sizeof(degraded));
+	ls->count++;
+	if (!ls->json) {
+		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
+			off += snprintf(ips + off, sizeof(ips) - off, "%s%s", i ? "," : "",
+					mc_addr_str(&ep->addrs[i], a, sizeof(a)));
+		printf("%-16.16s %-6s %-24.24s %-9s %-15s %-28s %-28s %s%s%s tc=%llu/%llu sock=%llu\n",
+		       key->container_id, key->ifname,
+		       ep->k8s_pod[0] ? ep->k8s_pod : "-", ep_state_name(ep->state),
+		       ep->veth_name[0] ? ep->veth_name : "-", ips[0] ? ips : "-", attached,
+		       ep->degraded ? degraded : "", ep->degraded ? ": " : "",
+		       ep->degraded ? ep->reason : "",
+		       (unsigned long long)st.tc_pkts_seen, (unsigned long long)st.tc_bytes_seen,
+		       (unsigned long long)(st.sock_active_estab + st.sock_passive_estab));
+		return 0;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "containerID", key->container_id);
+	cJSON_AddStringToObject(o, "ifname", key->ifname);
+	cJSON_AddStringToObject(o, "network", ep->network);
+	cJSON_AddStringToObject(o, "namespace", ep->k8s_namespace);
+	cJSON_AddStringToObject(o, "pod", ep->k8s_pod);
+	cJSON_AddStringToObject(o, "state", ep_state_name(ep->state));
+	cJSON_AddNumberToObject(o, "slot", ep->slot);
+	arr = cJSON_AddArrayToObject(o, "ips");
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
+		char cidr[80];
+
+		snprintf(cidr, sizeof(cidr), "%s/%u", mc_addr_str(&ep->addrs[i], a, sizeof(a)),
+			 ep->addrs[i].prefixlen);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(cidr));
+	}
+	cJSON_AddStringToObject(o, "veth", ep->veth_name);
+	cJSON_AddNumberToObject(o, "vethIfindex", ep->veth_ifindex);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->veth_mac[0], ep->veth_mac[1],
+		 ep->veth_mac[2], ep->veth_mac[3], ep->veth_mac[4], ep->veth_mac[5]);
+	cJSON_AddStringToObject(o, "vethMac", mac);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->pod_mac[0], ep->pod_mac[1],
+		 ep->pod_mac[2], ep->pod_mac[3], ep->pod_mac[4], ep->pod_mac[5]);
+	cJSON_AddStringToObject(o, "podMac", mac);
+	cJSON_AddStringToObject(o, "cgroup", ep->cgroup_path);
+	cJSON_AddNumberToObject(o, "cgroupId", (double)ep->cgroup_id);
+	cJSON_AddNumberToObject(o, "netnsCookie", (double)ep->netns_cookie);
+	cJSON_AddStringToObject(o, "attached", attached);
+	cJSON_AddStringToObject(o, "degraded", ep->degraded ? degraded : "");
+	cJSON_AddStringToObject(o, "reason", ep->reason);
+	cJSON_AddNumberToObject(o, "createdUnix", (double)(ep->created_ns / 1000000000ULL));
+	add_stats(o, &st);
+	cJSON_AddItemToArray(ls->arr, o);
+	return 0;
+}
+
+int cli_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "bpffs-root", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = MC_DEFAULT_BPFFS_ROOT;
+	struct list_state ls = { 0 };
+	struct mc_node node;
+	char why[256] = "";
+	uint64_t pinned = 0;
+	cJSON *doc;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "jr:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ls.json = true;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: meshcut status [--json] [--bpffs-root DIR]\n");
+			return 2;
+		}
+	}
+	ret = node_open(&node, root, MC_NODE_EXISTING, false, why, sizeof(why));
+	if (ret < 0 && ret != -ENOENT) {
+		fprintf(stderr, "meshcut: %s\n", why);
+		return 1;
+	}
+	ls.node = &node;
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "bpffsRoot", root);
+	cJSON_AddBoolToObject(doc, "loaded", ret == 0);
+	if (ret == 0 && node_pinned_hash(root, &pinned) == 0) {
+		char h[20];
+
+		snprintf(h, sizeof(h), "%016llx", (unsigned long long)pinned);
+		cJSON_AddStringToObject(doc, "programs", h);
+		cJSON_AddBoolToObject(doc, "programsCurrent", pinned == node.obj_hash);
+	}
+	ls.arr = cJSON_AddArrayToObject(doc, "endpoints");
+	if (!ls.json)
+		printf("meshcut %s, state under %s: %s\n", MC_VERSION, root,
+		       ret == 0 ? (pinned == node.obj_hash ? "loaded, programs current" :
+							    "loaded, programs from another version") :
+				  "nothing loaded");
+	if (ret == 0) {
+		if (!ls.json)
+			printf("%-16s %-6s %-24s %-9s %-15s %-28s %-28s %s\n", "CONTAINER", "IF",
+			       "POD", "STATE", "VETH", "IPS", "ATTACHED", "DEGRADED / COUNTERS");
+		ep_foreach(&node, list_one, &ls);
+		node_close(&node);
+	}
+	if (ls.json)
+		mc_print_json(doc);
+	else
+		printf("%d endpoint%s\n", ls.count, ls.count == 1 ? "" : "s");
+	cJSON_Delete(doc);
+	return 0;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ADD: find the pod's veth and cgroup, attach our programs, record the
+ * endpoint, print prevResult through. With failurePolicy "ignore" (the
+ * default) nothing here can fail the pod: whatever cannot be set up is
+ * recorded as degraded and the pod starts on the normal path. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "endpoint.h"
+#include "log.h"
+#include "meshcut.h"
+#include "node.h"
+#include "pod.h"
+
+static int print_prev_result(struct mc_ctx *ctx)
+{
+	cJSON *out = cJSON_Duplicate(ctx->conf.prev_result, 1);
+	int ret;
+
+	if (!out)
+		return mc_fail(&ctx->err, CNI_ERR_IO, "out of memory", NULL);
+	/* the result speaks the config's version, as the primary's did */
+	cJSON_DeleteItemFromObjectCaseSensitive(out, "cniVersion");
+	cJSON_AddStringToObject(out, "cniVersion", ctx->conf.cni_version);
+	ret = mc_print_json(out);
+	cJSON_Delete(out);
+	if (ret < 0)
+		return mc_fail(&ctx->err, CNI_ERR_IO, "cannot write result", NULL);
+	return 0;
+}
+
+static void fill_record(const struct mc_ctx *ctx, const struct mc_pod *pod,
+			const struct mc_cgroup *cg, struct mc_endpoint *ep)
+{
+	struct timespec ts;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->abi = MC_ENDPOINT_ABI;
+	ep->state = MC_EP_PENDING;
+	ep->degraded = pod->degraded;
+	snprintf(ep->reason, sizeof(ep->reason), "%s", pod->reason);
+	ep->netns_ino = pod->netns_ino;
+	ep->netns_cookie = pod->netns_cookie;
+	ep->pod_ifindex = (__u32)pod->pod.ifindex;
+	memcpy(ep->pod_mac, pod->pod.mac, 6);
+	if (!(pod->degraded & (MC_DEG_NO_VETH | MC_DEG_VETH_MISMATCH | MC_DEG_NO_NETNS))) {
+		ep->veth_ifindex = (__u32)pod->veth.ifindex;
+		memcpy(ep->veth_mac, pod->veth.mac, 6);
+		snprintf(ep->veth_name, sizeof(ep->veth_name), "%s", pod->veth.name);
+	}
+	if (cg->source != MC_CG_NONE) {
+		ep->cgroup_id = cg->id;
+		snprintf(ep->cgroup_path, sizeof(ep->cgroup_path), "%s", cg->path);
+	}
+	ep->n_addrs = (__u32)ctx->conf.n_addrs;
+	memcpy(ep->addrs, ctx->conf.addrs, sizeof(ep->addrs));
+	snprintf(ep->network, sizeof(ep->network), "%s", ctx->conf.name);
+	snprintf(ep->k8s_namespace, sizeof(ep->k8s_namespace), "%s", ctx->env.k8s_namespace);
+	snprintf(ep->k8s_pod, sizeof(ep->k8s_pod), "%s", ctx->env.k8s_pod);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ep->created_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Attach under the node lock. Returns <0 only for failures that leave no
+ * record to describe them (the caller then logs and carries on). */
+static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_pod *pod,
+		      const struct mc_cgroup *cg, struct mc_endpoint *ep, char *why, size_t n)
+{
+	const struct mc_conf *conf = &ctx->conf;
+	struct mc_ep_paths paths;
+	struct mc_ep_key key;
+	struct mc_endpoint old;
+	int ret;
+
+	ret = ep_key_make(&key, ctx->env.container_id, ctx->env.ifname);
+	if (ret == 0)
+		ret = ep_paths(node->root, &key, &paths);
+	if (ret < 0) {
+		mc_msg(why, n, "endpoint key: %s", strerror(-ret));
+		return ret;
+	}
+	/* ADD again without DEL (a runtime retrying): start from nothing */
+	if (ep_lookup(node, &key, &old) == 0) {
+		log_info("replacing an existing endpoint record");
+		ep_teardown(node, &key, &old);
+	}
+	fill_record(ctx, pod, cg, ep);
+	if (cg->source == MC_CG_NONE && conf->socket_shortcut) {
+		ep->degraded |= MC_DEG_NO_CGROUP;
+		if (!ep->reason[0])
+			snprintf(ep->reason, sizeof(ep->reason), "%s", cg->why);
+	}
+	ret = ep_alloc_slot(node, &ep->slot);
+	if (ret < 0) {
+		mc_msg(why, n, "no free endpoint slot (%d in use)", MC_MAX_ENDPOINTS - 1);
+		return ret;
+	}
+	ep_stats_reset(node, ep->slot);
+	/* The record goes in before anything it describes, so DEL and GC can
+	 * always undo a half-made endpoint. */
+	ret = ep_store(node, &key, ep);
+	if (ret < 0) {
+		mc_msg(why, n, "cannot write endpoint record: %s", strerror(-ret));
+		return ret;
+	}
+	if ((mkdir(paths.cid_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(paths.dir, 0700) < 0 && errno != EEXIST)) {
+		ret = -errno;
+		mc_msg(why, n, "cannot create %s: %s", paths.dir, strerror(-ret));
+		ep_teardown(node, &key, ep);
+		return ret;
+	}
+
+	if (conf->packet_shortcut && ep->veth_ifindex) {
+		ep_attach_tc(node, ep, &paths, conf->tc_mode);
+		ep_store(node, &key, ep);
+	}
+	if (conf->socket_shortcut && ep->cgroup_id) {
+		ep_attach_sockops(node, &key, ep, &paths);
+		ep_store(node, &key, ep);
+	}
+	if (ep->veth_ifindex || ep->netns_cookie)
+		ep_write_datapath(node, &key, ep, 0);
+	if (conf->n_addrs_dropped)
+		log_warn("%d pod addresses beyond the first %d are not accelerated",
+			 conf->n_addrs_dropped, MC_MAX_ADDRS);
+
+	ep->state = ep->degraded ? MC_EP_DEGRADED : MC_EP_READY;
+	ret = ep_store(node, &key, ep);
+	if (ret < 0) {
+		mc_msg(why, n, "cannot write endpoint record: %s", strerror(-ret));
+		ep_teardown(node, &key, ep);
+		return ret;
+	}
+	if (ep->degraded && conf->failure_policy == MC_FAIL_FAIL) {
+		mc_msg(why, n, "%s", ep->reason);
+		ep_teardown(node, &key, ep);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int cmd_add(struct mc_ctx *ctx)
+{
+	const struct mc_conf *conf = &ctx->conf;
+	struct mc_endpoint ep;
+	struct mc_cgroup cg;
+	struct mc_node node;
+	struct mc_pod pod;
+	char why[MC_REASON_MAX + 64] = "", cgroot[MC_PATH_MAX];
+	int ret;
+
+	if (ctx->env.container_id_too_long) {
+		snprintf(why, sizeof(why), "container ID longer than %d characters",
+			 MC_CONTAINER_ID_MAX - 1);
+		goto degraded;
+	}
+	ret = pod_discover(&ctx->env, conf, &pod);
+	if (ret < 0)
+		return mc_fail(&ctx->err, CNI_ERR_IO, "cannot return to the node netns", "%s",
+			       strerror(-ret));
+	memset(&cg, 0, sizeof(cg));
+	if (conf->socket_shortcut) {
+		if (mc_cgroup_root(conf, cgroot, sizeof(cgroot)) < 0)
+			snprintf(cg.why, sizeof(cg.why), "no cgroup2 mount found");
+		else
+			cgroup_find_pod(cgroot, conf, &ctx->env, &cg);
+	}
+
+	ret = node_open(&node, conf->bpffs_root, MC_NODE_CREATE, true, why, sizeof(why));
+	if (ret < 0)
+		goto degraded;
+	ret = accelerate(ctx, &node, &pod, &cg, &ep, why, sizeof(why));
+	node_close(&node);
+	if (ret < 0)
+		goto degraded;
+	if (ep.degraded) {
+		char bits[128];
+
+		ep_degraded_str(ep.degraded, bits, sizeof(bits));
+		log_warn("endpoint degraded (%s): %s", bits, ep.reason);
+	} else {
+		log_info("endpoint ready: veth %s, cgroup %s", ep.veth_name, ep.cgroup_path);
+	}
+	return print_prev_result(ctx);
+
+degraded:
+	if (conf->failure_policy == MC_FAIL_FAIL)
+		return mc_fail(&ctx->err, MC_ERR_SETUP, "meshcut could not accelerate the pod",
+			       "%s (failurePolicy is \"fail\")", why);
+	log_warn("pod not accelerated, it runs on the normal path: %s", why);
+	return print_prev_result(ctx);
+}

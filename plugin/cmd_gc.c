@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+/* GC: remove every endpoint of this network that is not in
+ * cni.dev/valid-attachments, plus leftovers no record describes (pin
+ * directories of an interrupted ADD, map entries whose owner is gone).
+ * Endpoints of other networks are never touched. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "endpoint.h"
+#include "log.h"
+#include "meshcut.h"
+#include "node.h"
+
+struct gc_state {
+	const struct mc_conf *conf;
+	const struct mc_node *node;
+	unsigned char used[MC_MAX_ENDPOINTS];
+	int removed, failed;
+};
+
+static bool is_valid(const struct mc_conf *conf, const char *cid, const char *ifname)
+{
+	for (int i = 0; i < conf->n_attachments; i++)
+		if (!strcmp(conf->attachments[i].container_id, cid) &&
+		    !strcmp(conf->attachments[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+static int gc_record(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
+{
+	struct gc_state *s = data;
+
+	if (strcmp(ep->network, s->conf->name) != 0 ||
+	    is_valid(s->conf, key->container_id, key->ifname)) {
+		if (ep->slot < MC_MAX_ENDPOINTS)
+			s->used[ep->slot] = 1;
+		return 0;
+	}
+	log_info("GC: removing stale endpoint %s/%s", key->container_id, key->ifname);
+	if (ep_teardown(s->node, key, ep) < 0)
+		s->failed++;
+	else
+		s->removed++;
+	return 0;
+}
+
+/* Pin directories without a record: an ADD killed between mkdir and its
+ * first record write, or a record deleted behind our back. */
+static void gc_orphan_dirs(struct gc_state *s)
+{
+	char dir[MC_PATH_MAX + 16];
+	struct dirent *c;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/endpoints", s->node->root);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((c = readdir(d))) {
+		char sub[sizeof(dir) + MC_CONTAINER_ID_MAX + 2];
+		struct dirent *i;
+		DIR *cd;
+
+		if (c->d_name[0] == '.' || !cni_valid_container_id(c->d_name) ||
+		    strlen(c->d_name) >= MC_CONTAINER_ID_MAX)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, c->d_name);
+		cd = opendir(sub);
+		if (!cd)
+			continue;
+		while ((i = readdir(cd))) {
+			struct mc_endpoint ep;
+			struct mc_ep_key key;
+
+			if (i->d_name[0] == '.' || !cni_valid_ifname(i->d_name) ||
+			    ep_key_make(&key, c->d_name, i->d_name) < 0)
+				continue;
+			if (ep_lookup(s->node, &key, &ep) == 0 ||
+			    is_valid(s->conf, c->d_name, i->d_name))
+				continue;
+			log_info("GC: removing orphan pins %s/%s", c->d_name, i->d_name);
+			ep_teardown(s->node, &key, NULL);
+			s->removed++;
+		}
+		closedir(cd);
+	}
+	closedir(d);
+}
+
+/* Map entries whose slot no record owns. */
+static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, bool dp)
+{
+	unsigned char key[32], next[32];
+	void *prev = NULL;
+	int n = 0;
+	unsigned char (*dead)[32] = calloc(MC_MAX_ENDPOINTS * MC_MAX_ADDRS, sizeof(*dead));
+
+	if (!dead || ksz > sizeof(key)) {
+		free(dead);
+		return;
+	}
+	while (n < MC_MAX_ENDPOINTS * MC_MAX_ADDRS && bpf_map_get_next_key(map, prev, next) == 0) {
+		union {
+			struct mc_dp_value dp;
+			struct mc_ep_ref ref;
+		} v;
+
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(map, key, &v) < 0)
+			continue;
+		__u32 slot = dp ? v.dp.slot : v.ref.slot;
+
+		if (slot >= MC_MAX_ENDPOINTS || !s->used[slot])
+			memcpy(dead[n++], key, ksz);
+	}
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(map, dead[i]);
+	if (n)
+		log_info("GC: removed %d map entries without an endpoint", n);
+	free(dead);
+}
+
+int cmd_gc(struct mc_ctx *ctx)
+{
+	struct gc_state *s;
+	struct mc_node node;
+	char why[256] = "";
+	int ret;
+
+	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_EXISTING, true, why, sizeof(why));
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return mc_fail(&ctx->err, MC_ERR_GC, "cannot open meshcut node state", "%s", why);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		node_close(&node);
+		return mc_fail(&ctx->err, CNI_ERR_IO, "out of memory", NULL);
+	}
+	s->conf = &ctx->conf;
+	s->node = &node;
+	ep_foreach(&node, gc_record, s);
+	gc_orphan_dirs(s);
+	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), true);
+	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), false);
+	gc_sweep_map(s, node.maps[MC_MAP_NETNS], sizeof(__u64), false);
+	node_close(&node);
+	log_info("GC: removed %d endpoints, %d failed", s->removed, s->failed);
+	ret = s->failed;
+	free(s);
+	if (ret)
+		return mc_fail(&ctx->err, MC_ERR_GC, "GC could not remove every stale endpoint",
+			       "%d endpoints failed; they are retried at the next GC", ret);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Node objects: the programs and maps every endpoint shares, loaded once
+ * from the embedded skeleton and pinned under the bpffs root:
+ *
+ *   <root>/maps/<map>          mc_endpoints_v1, mc_dp_v1, ...
+ *   <root>/progs/<prog>        mc_tc_ingress, mc_sockops
+ *   <root>/endpoints/<cid>/<ifname>/{tc,sockops}   per-pod links
+ *
+ * The root directory itself is the lock (flock) that serialises changes. */
+#ifndef MC_NODE_H
+#define MC_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+enum mc_map_id {
+	MC_MAP_ENDPOINTS,
+	MC_MAP_DP,
+	MC_MAP_VETH,
+	MC_MAP_NETNS,
+	MC_MAP_STATS,
+	MC_MAP_NODE,
+	MC_MAP_COUNT
+};
+enum mc_prog_id { MC_PROG_TC, MC_PROG_SOCKOPS, MC_PROG_COUNT };
+
+extern const char *const mc_map_names[MC_MAP_COUNT];
+extern const char *const mc_prog_names[MC_PROG_COUNT];
+
+struct mc_node {
+	char root[MC_PATH_MAX];
+	int lock_fd;
+	int maps[MC_MAP_COUNT];
+	int progs[MC_PROG_COUNT];
+	uint64_t obj_hash;
+	bool upgraded; /* this call replaced older programs */
+};
+
+enum mc_node_mode {
+	MC_NODE_CREATE, /* ADD: create the root, load and pin what is missing */
+	MC_NODE_EXISTING /* DEL, CHECK, GC, status: only what is there */
+};
+
+/* Returns 0, or -ENOENT (nothing pinned: a fresh node or after reboot), or
+ * another -errno with why[] saying what went wrong. */
+int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
+	      bool exclusive, char *why, size_t why_len);
+void node_close(struct mc_node *node);
+
+/* FNV-1a of the embedded BPF object: the node's program version. */
+uint64_t node_embedded_hash(void);
+/* Reads what is pinned: 0 and *hash when the node is loaded. */
+int node_pinned_hash(const char *root, uint64_t *hash);
+
+int path_join(char *out, size_t n, const char *a, const char *b);
+bool path_exists(const char *p);
+/* Is path (or, if it does not exist, its parent) on bpffs? */
+int bpffs_check(const char *path);
+
+#endif
