@@ -37,6 +37,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/plugin/main.o,$(PLUGIN_OBJS))
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
+TOOL_BINS := $(patsubst test/tools/%.c,$(BUILD)/test/%,$(wildcard test/tools/*.c))
 
 .PHONY: all deps test test-unit test-integration check demo clean help install-bin
 
@@ -76,14 +77,18 @@ $(BUILD)/test/%: test/unit/%.c $(LIB_OBJS) | $(BUILD)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/test/%: test/tools/%.c | $(BUILD)/test
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 test-unit: $(UNIT_BINS)
 	$(Q)hack/run-unit.sh $(UNIT_BINS)
 
-test-integration: $(BUILD)/meshcut
+test-integration: $(BUILD)/meshcut $(TOOL_BINS)
 	$(Q)hack/run-integration.sh
 
 # The README's test command: everything, with one closing count.
-test: all $(UNIT_BINS)
+test: all $(UNIT_BINS) $(TOOL_BINS)
 	$(Q)hack/test.sh --no-deps
 
 check: $(SKELS)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -63,32 +64,33 @@ static void gc_orphan_dirs(struct gc_state *s)
 	if (!d)
 		return;
 	while ((c = readdir(d))) {
-		char sub[sizeof(dir) + MC_CONTAINER_ID_MAX + 2];
+		char sub[sizeof(dir) + 2 * MC_CONTAINER_ID_MAX + 2], cid[MC_CONTAINER_ID_MAX];
 		struct dirent *i;
 		DIR *cd;
 
-		if (c->d_name[0] == '.' || !cni_valid_container_id(c->d_name) ||
-		    strlen(c->d_name) >= MC_CONTAINER_ID_MAX)
+		if (c->d_name[0] == '.' || ep_name_decode(c->d_name, cid, sizeof(cid)) < 0 ||
+		    !cni_valid_container_id(cid) || mc_fmt(sub, "%s/%s", dir, c->d_name) < 0)
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, c->d_name);
 		cd = opendir(sub);
 		if (!cd)
 			continue;
 		while ((i = readdir(cd))) {
+			char ifname[MC_IFNAMSIZ];
 			struct mc_endpoint ep;
 			struct mc_ep_key key;
 
-			if (i->d_name[0] == '.' || !cni_valid_ifname(i->d_name) ||
-			    ep_key_make(&key, c->d_name, i->d_name) < 0)
+			if (i->d_name[0] == '.' || ep_name_decode(i->d_name, ifname, sizeof(ifname)) < 0 ||
+			    !cni_valid_ifname(ifname) || ep_key_make(&key, cid, ifname) < 0)
 				continue;
-			if (ep_lookup(s->node, &key, &ep) == 0 ||
-			    is_valid(s->conf, c->d_name, i->d_name))
+			if (ep_lookup(s->node, &key, &ep) == 0 || is_valid(s->conf, cid, ifname))
 				continue;
-			log_info("GC: removing orphan pins %s/%s", c->d_name, i->d_name);
+			log_info("GC: removing orphan pins %s/%s", cid, ifname);
 			ep_teardown(s->node, &key, NULL);
 			s->removed++;
 		}
 		closedir(cd);
+		/* an empty container directory left by a killed ADD */
+		rmdir(sub);
 	}
 	closedir(d);
 }

@@ -27,12 +27,63 @@ int ep_key_make(struct mc_ep_key *key, const char *container_id, const char *ifn
 	return 0;
 }
 
+/* bpffs refuses '.' in names (reserved), and container IDs and interface
+ * names may contain it: '_' becomes "_u" and '.' becomes "_d", which is
+ * reversible and keeps distinct names distinct. */
+int ep_name_encode(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *in; in++) {
+		const char *rep = *in == '_' ? "_u" : *in == '.' ? "_d" : NULL;
+		size_t len = rep ? 2 : 1;
+
+		if (o + len >= n)
+			return -ENAMETOOLONG;
+		if (rep)
+			memcpy(out + o, rep, 2);
+		else
+			out[o] = *in;
+		o += len;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int ep_name_decode(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *in; in++) {
+		char c = *in;
+
+		if (c == '_') {
+			in++;
+			if (*in == 'u')
+				c = '_';
+			else if (*in == 'd')
+				c = '.';
+			else
+				return -EINVAL;
+		}
+		if (o + 1 >= n)
+			return -ENAMETOOLONG;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 /* container ID and ifname were validated (cni_valid_*): no '/', not "..". */
 int ep_paths(const char *root, const struct mc_ep_key *key, struct mc_ep_paths *p)
 {
-	if (snprintf(p->cid_dir, sizeof(p->cid_dir), "%s/endpoints/%s", root,
-		     key->container_id) >= (int)sizeof(p->cid_dir) ||
-	    snprintf(p->dir, sizeof(p->dir), "%s/%s", p->cid_dir, key->ifname) >= (int)sizeof(p->dir) ||
+	char cid[2 * MC_CONTAINER_ID_MAX], ifn[2 * MC_IFNAMSIZ];
+
+	if (ep_name_encode(key->container_id, cid, sizeof(cid)) < 0 ||
+	    ep_name_encode(key->ifname, ifn, sizeof(ifn)) < 0)
+		return -ENAMETOOLONG;
+	if (snprintf(p->cid_dir, sizeof(p->cid_dir), "%s/endpoints/%s", root, cid) >= (int)sizeof(p->cid_dir) ||
+	    snprintf(p->dir, sizeof(p->dir), "%s/%s", p->cid_dir, ifn) >= (int)sizeof(p->dir) ||
 	    snprintf(p->tc, sizeof(p->tc), "%s/tc", p->dir) >= (int)sizeof(p->tc) ||
 	    snprintf(p->sockops, sizeof(p->sockops), "%s/sockops", p->dir) >= (int)sizeof(p->sockops))
 		return -ENAMETOOLONG;

@@ -14,11 +14,15 @@
 #include "node.h"
 
 struct mc_ep_paths {
-	char cid_dir[MC_PATH_MAX + MC_CONTAINER_ID_MAX + 16];
-	char dir[MC_PATH_MAX + MC_CONTAINER_ID_MAX + 32];
-	char tc[MC_PATH_MAX + MC_CONTAINER_ID_MAX + 40];
-	char sockops[MC_PATH_MAX + MC_CONTAINER_ID_MAX + 48];
+	char cid_dir[MC_PATH_MAX + 2 * MC_CONTAINER_ID_MAX + 16];
+	char dir[MC_PATH_MAX + 2 * MC_CONTAINER_ID_MAX + 2 * MC_IFNAMSIZ + 16];
+	char tc[MC_PATH_MAX + 2 * MC_CONTAINER_ID_MAX + 2 * MC_IFNAMSIZ + 24];
+	char sockops[MC_PATH_MAX + 2 * MC_CONTAINER_ID_MAX + 2 * MC_IFNAMSIZ + 32];
 };
+
+/* bpffs-safe directory names for container IDs and interface names */
+int ep_name_encode(const char *in, char *out, size_t n);
+int ep_name_decode(const char *in, char *out, size_t n);
 
 int ep_key_make(struct mc_ep_key *key, const char *container_id, const char *ifname);
 int ep_paths(const char *root, const struct mc_ep_key *key, struct mc_ep_paths *p);

@@ -155,7 +155,8 @@ static int pin_replace(int fd, const char *path)
 {
 	char tmp[MC_PATH_MAX + 80];
 
-	snprintf(tmp, sizeof(tmp), "%s.new.%d", path, (int)getpid());
+	/* bpffs reserves '.' in names */
+	snprintf(tmp, sizeof(tmp), "%s_new_%d", path, (int)getpid());
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp) < 0)
 		return -errno;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what meshcut needs to build, test and run its demo, from Debian's
+# packages. Idempotent: installs only what is missing. Also mounts bpffs if
+# the machine has none (the DaemonSet's installer does that on a node).
+set -euo pipefail
+
+pkgs=(
+	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmnl-dev
+	libcmocka-dev pkg-config
+	iproute2 iptables iputils-ping jq bats socat util-linux
+	containernetworking-plugins cppcheck clang-tidy
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "hack/deps.sh: run as root (it uses apt-get and mounts bpffs)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
+	mount -t bpf bpf /sys/fs/bpf
+fi

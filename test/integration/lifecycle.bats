@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# ADD / CHECK / DEL / GC / STATUS / VERSION with real pods and real traffic.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { require_root; mc_setup; }
+teardown() { mc_teardown; }
+
+cni_code() { jq -r .code <<<"$output"; }
+
+@test "VERSION lists the supported spec versions, whatever stdin holds" {
+	run -0 env CNI_COMMAND=VERSION "$MESHCUT" <<<"not json at all"
+	run -0 jq -ce .supportedVersions <<<"$output"
+	[ "$output" = '["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]' ]
+}
+
+@test "bridge IPv4: ADD prints prevResult unchanged and attaches tc and sockops" {
+	add_pod a
+	# the result is the primary's, field for field
+	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
+	veth=$(pod_veth a)
+	# the kernel runs our tc program on the host veth (tcx, appended)
+	tcx_progs "$veth" | grep -qx "$(prog_id mc_tc_ingress)"
+	# and our sockops program on the pod cgroup
+	bpftool -j cgroup show "$CGDIR/a" | jq -e --argjson id "$(prog_id mc_sockops)" \
+		'[.[] | select(.attach_type == "cgroup_sock_ops" and .id == $id)] | length == 1'
+	# the record says so, with the right veth, IP and cgroup
+	ep_json a | jq -e --arg v "$veth" --arg ip "$(pod_ip a)/24" --arg cg "$CGDIR/a" \
+		'.state == "ready" and .veth == $v and .ips == [$ip] and .cgroup == $cg and .pod == "a" and .namespace == "default"'
+	[ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ] && [ -e "$BPFFS/endpoints/ctr-a/eth0/sockops" ]
+}
+
+@test "bridge IPv4: traffic between two pods flows and is counted" {
+	add_pod a
+	add_pod b
+	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
+	ep_json a | jq -e '.packet.seenPackets >= 3 and .packet.passedPackets == .packet.seenPackets'
+	# a TCP connection from inside pod b's cgroup is seen by sockops
+	nsp b socat -T3 TCP-LISTEN:7001,reuseaddr - >/dev/null &
+	PIDS+=($!)
+	sleep 0.3
+	( echo $BASHPID > "$CGDIR/a/cgroup.procs"; echo hello | nsp a socat -T3 - "TCP:$(pod_ip b):7001" )
+	ep_json a | jq -e '.socket.activeEstablished == 1'
+}
+
+@test "ptp dual-stack: both addresses recorded, routed traffic works both ways" {
+	PRIMARY=ptp DUALSTACK=1
+	add_pod a
+	add_pod b
+	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
+	ep_json a | jq -e '(.ips | length) == 2 and .state == "ready"'
+	tcx_progs "$(pod_veth a)" | grep -qx "$(prog_id mc_tc_ingress)"
+	run -0 nsp a ping -c 2 -i 0.2 -W 2 "$(pod_ip b)"
+	# IPv6 needs DAD to finish on both ends: bounded wait
+	for _ in $(seq 1 30); do nsp a ping -6 -c 1 -W 1 "$(pod_ip b :)" >/dev/null 2>&1 && break; sleep 0.2; done
+	run -0 nsp a ping -6 -c 2 -i 0.2 -W 2 "$(pod_ip b :)"
+	bpftool -j map dump pinned "$BPFFS/maps/mc_dp_v1" | jq -e 'length == 4'
+}
+
+@test "DEL removes every link, pin and entry it made, and DEL twice succeeds" {
+	make_pod a
+	mc_conf a
+	before=$(state_snapshot)
+	mc_cni a ADD "$T/a.mc.json" >/dev/null
+	[ "$(state_snapshot)" != "$before" ]
+	[ -n "$(our_links)" ]
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	[ -z "$output" ]
+	diff <(echo "$before") <(state_snapshot)
+	[ -z "$(our_links)" ]
+	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	diff <(echo "$before") <(state_snapshot)
+	# the pod still has its network
+	run -0 nsp a ping -c 1 -W 2 10.77.0.1
+}
+
+@test "DEL after the netns and the veth are gone, and without CNI_NETNS" {
+	add_pod a
+	add_pod b
+	primary_cni a DEL
+	ip netns del "$ID-a"
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	run ! ep_json a
+	# b: runtime passes no netns at all
+	run -0 mc_cni b DEL "$T/b.mc.json" CNI_NETNS=
+	run ! ep_json b
+	[ -z "$(our_links)" ]
+	[ -z "$(ls "$BPFFS/endpoints")" ]
+}
+
+@test "DEL with no prior ADD, and on an empty bpffs after a reboot" {
+	make_pod a
+	mc_conf a
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	[ ! -e "$BPFFS" ]   # DEL creates nothing
+	mc_cni a ADD "$T/a.mc.json" >/dev/null
+	rm -rf "$BPFFS"     # what a reboot leaves: no pins at all
+	run -0 mc_cni a DEL "$T/a.mc.json"
+}
+
+@test "DEL after the cgroup is gone" {
+	add_pod a
+	cg_remove "$CGDIR/a"
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	[ -z "$(our_links)" ]
+}
+
+@test "CHECK passes after ADD and fails once a link is removed behind its back" {
+	add_pod a
+	run -0 mc_cni a CHECK "$T/a.mc.json"
+	[ -z "$output" ]
+	rm "$BPFFS/endpoints/ctr-a/eth0/tc"   # unpinning the link detaches it
+	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	run -1 mc_cni a CHECK "$T/a.mc.json"
+	[ "$(cni_code)" = 101 ]
+	grep -q "tc link" <<<"$(jq -r .details <<<"$output")"
+}
+
+@test "CHECK fails for an endpoint never added, and for cniVersion below 0.4.0" {
+	make_pod a
+	mc_conf a
+	run -1 mc_cni a CHECK "$T/a.mc.json"
+	[ "$(cni_code)" = 101 ]
+	mc_conf a '.cniVersion = "0.3.1"'
+	run -1 mc_cni a CHECK "$T/a.mc.json"
+	[ "$(cni_code)" = 1 ]
+}
+
+@test "CHECK fails when the sockops attachment is gone from the cgroup" {
+	add_pod a
+	link=$(bpftool -j link show | jq -r --argjson id "$(prog_id mc_sockops)" '.[] | select(.prog_id == $id) | .id')
+	bpftool link detach id "$link"
+	run -1 mc_cni a CHECK "$T/a.mc.json"
+	[ "$(cni_code)" = 101 ]
+}
+
+gc_conf() { # VALID_PODS...: GC config listing these pods as valid
+	local list
+	list=$(printf '%s\n' "$@" | jq -R '{containerID: ("ctr-" + .), ifname: "eth0"}' | jq -s .)
+	[ $# -eq 0 ] && list='[]'
+	jq -n --arg root "$BPFFS" --argjson l "$list" --arg log "$T/meshcut.log" \
+		'{cniVersion:"1.1.0",name:"mcnet",type:"meshcut",bpffsRoot:$root,logFile:$log,"cni.dev/valid-attachments":$l}' > "$T/gc.json"
+}
+
+@test "GC removes endpoints not in valid-attachments and keeps the valid ones" {
+	add_pod a
+	add_pod b
+	add_pod c
+	gc_conf b
+	run -0 mc_node GC "$T/gc.json"
+	run ! ep_json a
+	run -0 ep_json b
+	run ! ep_json c
+	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	tcx_progs "$(pod_veth b)" | grep -q .
+	[ "$(our_links | wc -l)" -eq 2 ]
+	run -0 mc_cni b CHECK "$T/b.mc.json"
+}
+
+@test "GC accepts cni.dev/attachments and leaves other networks alone" {
+	add_pod a
+	add_pod b '.name = "othernet"'
+	jq -n --arg root "$BPFFS" '{cniVersion:"1.1.0",name:"mcnet",type:"meshcut",bpffsRoot:$root,"cni.dev/attachments":[]}' > "$T/gc.json"
+	run -0 mc_node GC "$T/gc.json"
+	run ! ep_json a
+	run -0 ep_json b
+}
+
+@test "GC removes pins an interrupted ADD left without a record" {
+	add_pod a
+	gc_conf a
+	mkdir -p "$BPFFS/endpoints/ctr-zombie/eth0"
+	run -0 mc_node GC "$T/gc.json"
+	[ ! -e "$BPFFS/endpoints/ctr-zombie" ]
+	run -0 ep_json a
+}
+
+status_conf() { # JQ_FILTER
+	jq -n --arg root "$BPFFS" '{cniVersion:"1.1.0",name:"mcnet",type:"meshcut",bpffsRoot:$root} | '"${1:-.}" > "$T/status.json"
+}
+
+@test "STATUS succeeds on a fresh node without any ADD" {
+	status_conf
+	run -0 mc_node STATUS "$T/status.json"
+	[ -z "$output" ]
+	status_json | jq -e '.loaded and .programsCurrent'
+}
+
+@test "STATUS: an unusable datapath is 50 only with failurePolicy fail" {
+	status_conf '.bpffsRoot = "/proc/meshcut-nope"'
+	run -0 mc_node STATUS "$T/status.json"
+	status_conf '.bpffsRoot = "/proc/meshcut-nope" | .failurePolicy = "fail"'
+	run -1 mc_node STATUS "$T/status.json"
+	[ "$(cni_code)" = 50 ]
+	status_conf '.cniVersion = "1.0.0"'
+	run -1 mc_node STATUS "$T/status.json"
+	[ "$(cni_code)" = 1 ]
+	status_conf '.failurePolicy = "maybe"'
+	run -1 mc_node STATUS "$T/status.json"
+	[ "$(cni_code)" = 7 ]
+}
+
+@test "legacy clsact mode: attach, CHECK, DEL removes our filter and the qdisc we made" {
+	add_pod a '.tcAttachMode = "legacy"'
+	veth=$(pod_veth a)
+	ep_json a | jq -e '.attached | test("tc-legacy") and test("clsact-created")'
+	nsn tc filter show dev "$veth" ingress | grep -q mc_tc_ingress
+	run -0 mc_cni a CHECK "$T/a.mc.json"
+	run -0 nsp a ping -c 2 -i 0.2 -W 2 10.77.0.1
+	ep_json a | jq -e '.packet.seenPackets >= 2'
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	[ -z "$(nsn tc filter show dev "$veth" ingress)" ]
+	! nsn tc qdisc show dev "$veth" | grep -q clsact
+}
+
+@test "legacy mode never removes a clsact qdisc or filter it did not create" {
+	make_pod a
+	veth=$(pod_veth a)
+	nsn tc qdisc add dev "$veth" clsact
+	nsn tc filter add dev "$veth" ingress prio 1 u32 match u32 0 0
+	mc_conf a '.tcAttachMode = "legacy"'
+	mc_cni a ADD "$T/a.mc.json" >/dev/null
+	ep_json a | jq -e '(.attached | test("tc-legacy")) and (.attached | test("clsact-created") | not)'
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	nsn tc qdisc show dev "$veth" | grep -q clsact
+	nsn tc filter show dev "$veth" ingress | grep -q u32
+	! nsn tc filter show dev "$veth" ingress | grep -q mc_tc_ingress
+}
+
+@test "a newer binary replaces the node programs in place, links keep their attachment" {
+	add_pod a
+	old=$(prog_id mc_tc_ingress)
+	# pretend the pinned programs came from another build
+	bpftool map update pinned "$BPFFS/maps/mc_node_v1" key 0 0 0 0 value $(printf '0 %.0s' $(seq 1 56))
+	add_pod b
+	new=$(prog_id mc_tc_ingress)
+	[ "$old" != "$new" ]
+	tcx_progs "$(pod_veth a)" | grep -qx "$new"
+	run -0 mc_cni a CHECK "$T/a.mc.json"
+	status_json | jq -e .programsCurrent
+}
+
+@test "32 pods added and deleted concurrently leave consistent state and nothing behind" {
+	local i n=32
+	for i in $(seq 1 $n); do make_pod "p$i"; mc_conf "p$i"; done
+	before=$(state_snapshot)
+	for i in $(seq 1 $n); do mc_cni "p$i" ADD "$T/p$i.mc.json" > "$T/p$i.out" & done
+	wait
+	for i in $(seq 1 $n); do diff <(jq -S . "$T/p$i.prev.json") <(jq -S . "$T/p$i.out"); done
+	status_json | jq -e --argjson n $n '(.endpoints | length) == $n and all(.endpoints[]; .state == "ready")'
+	status_json | jq -e --argjson n $n '[.endpoints[].slot] | unique | length == $n'
+	[ "$(our_links | wc -l)" -eq $((2 * n)) ]
+	for i in $(seq 1 $n); do mc_cni "p$i" DEL "$T/p$i.mc.json" & done
+	wait
+	diff <(echo "$before") <(state_snapshot)
+	[ -z "$(our_links)" ]
+}
