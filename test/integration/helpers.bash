@@ -155,8 +155,9 @@ map_keys() {
 # ids of kernel links that run meshcut's node programs
 our_links() {
 	local ids
-	ids=$(for p in "$BPFFS"/progs/*; do [ -e "$p" ] && bpftool -j prog show pinned "$p" | jq -r .id; done)
+	ids=$(for p in "$BPFFS"/progs/*; do [ ! -e "$p" ] || bpftool -j prog show pinned "$p" | jq -r .id; done)
 	for id in $ids; do bpftool -j link show | jq -r --argjson id "$id" '.[] | select(.prog_id == $id) | .id'; done | sort
+	return 0
 }
 
 # program ids on a veth's tcx ingress in the node netns, from the kernel
