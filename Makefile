@@ -39,7 +39,7 @@ UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 TOOL_BINS := $(patsubst test/tools/%.c,$(BUILD)/test/%,$(wildcard test/tools/*.c))
 
-.PHONY: all deps test test-unit test-integration check demo clean help install-bin
+.PHONY: all deps test test-bins test-unit test-integration check demo clean help
 
 all: $(BUILD)/meshcut
 
@@ -81,14 +81,16 @@ $(BUILD)/test/%: test/tools/%.c | $(BUILD)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+test-bins: $(UNIT_BINS) $(TOOL_BINS)
+
 test-unit: $(UNIT_BINS)
-	$(Q)hack/run-unit.sh $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
 test-integration: $(BUILD)/meshcut $(TOOL_BINS)
-	$(Q)hack/run-integration.sh
+	$(Q)bats test/integration
 
-# The README's test command: everything, with one closing count.
-test: all $(UNIT_BINS) $(TOOL_BINS)
+# Everything, with one closing count (what hack/test.sh and CI run).
+test: all test-bins
 	$(Q)hack/test.sh --no-deps
 
 check: $(SKELS)

@@ -292,3 +292,12 @@ int cgroup_find_pod(const char *root, const struct mc_conf *conf,
 		 "no pod cgroup: no usable runtimeConfig.cgroupPath, K8S_POD_UID or process in the netns");
 	return -ENOENT;
 }
+
+int mc_cgroup_root(const struct mc_conf *conf, char *out, size_t n)
+{
+	if (conf->cgroup_root[0]) {
+		snprintf(out, n, "%s", conf->cgroup_root);
+		return 0;
+	}
+	return cgroup2_mount(out, n);
+}

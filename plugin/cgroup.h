@@ -38,4 +38,7 @@ int cgroup_expand_slice(const char *slice, char *out, size_t n);
 int cgroup_find_pod(const char *root, const struct mc_conf *conf,
 		    const struct mc_env *env, struct mc_cgroup *cg);
 
+/* cgroup root from config, else the detected cgroup2 mount. */
+int mc_cgroup_root(const struct mc_conf *conf, char *out, size_t n);
+
 #endif

@@ -332,3 +332,14 @@ int mc_read_all(int fd, char **out, size_t *len, struct mc_err *err)
 	*len = n;
 	return 0;
 }
+
+int mc_print_json(const cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (!s)
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -1;
+}

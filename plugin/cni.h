@@ -77,6 +77,10 @@ int mc_env_parse(struct mc_env *env, mc_getenv_fn get, struct mc_err *err);
 bool cni_valid_container_id(const char *id);
 bool cni_valid_ifname(const char *name);
 
+struct cJSON;
+/* Print a JSON document on stdout (the CNI result channel). */
+int mc_print_json(const struct cJSON *o);
+
 #define MC_STDIN_MAX (1024 * 1024)
 /* Reads at most MC_STDIN_MAX bytes; *out is NUL terminated, free() it. */
 int mc_read_all(int fd, char **out, size_t *len, struct mc_err *err);

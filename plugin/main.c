@@ -27,26 +27,6 @@ static const struct {
 	{ "status", cli_status, "list endpoints from the pinned state [--json] [--bpffs-root DIR]" },
 };
 
-int mc_print_json(const cJSON *o)
-{
-	char *s = cJSON_Print(o);
-
-	if (!s)
-		return -1;
-	printf("%s\n", s);
-	free(s);
-	return fflush(stdout) == 0 ? 0 : -1;
-}
-
-int mc_cgroup_root(const struct mc_conf *conf, char *out, size_t n)
-{
-	if (conf->cgroup_root[0]) {
-		snprintf(out, n, "%s", conf->cgroup_root);
-		return 0;
-	}
-	return cgroup2_mount(out, n);
-}
-
 static const char *real_getenv(const char *name)
 {
 	return getenv(name);

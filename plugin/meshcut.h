@@ -26,9 +26,5 @@ int cmd_version(struct mc_ctx *ctx);
 /* Command-line subcommands (no CNI_COMMAND): exit status. */
 int cli_status(int argc, char **argv);
 
-/* Print a JSON document on stdout (the CNI result channel). */
-int mc_print_json(const cJSON *o);
-/* cgroup root from config, else the detected cgroup2 mount. */
-int mc_cgroup_root(const struct mc_conf *conf, char *out, size_t n);
 
 #endif
