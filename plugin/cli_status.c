@@ -96,7 +96,7 @@ static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, v
 	cJSON_AddStringToObject(o, "attached", attached);
 	cJSON_AddStringToObject(o, "degraded", ep->degraded ? degraded : "");
 	cJSON_AddStringToObject(o, "reason", ep->reason);
-	cJSON_AddNumberToObject(o, "createdUnix", (double)(ep->created_ns / 1000000000ULL));
+	cJSON_AddNumberToObject(o, "createdUnix", (double)(__u64)(ep->created_ns / 1000000000ULL));
 	add_stats(o, &st);
 	cJSON_AddItemToArray(ls->arr, o);
 	return 0;

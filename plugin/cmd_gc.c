@@ -64,7 +64,7 @@ static void gc_orphan_dirs(struct gc_state *s)
 	if (!d)
 		return;
 	while ((c = readdir(d))) {
-		char sub[sizeof(dir) + 2 * MC_CONTAINER_ID_MAX + 2], cid[MC_CONTAINER_ID_MAX];
+		char sub[sizeof(dir) + 2 * (size_t)MC_CONTAINER_ID_MAX + 2], cid[MC_CONTAINER_ID_MAX];
 		struct dirent *i;
 		DIR *cd;
 
@@ -101,7 +101,7 @@ static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, bool dp)
 	unsigned char key[32], next[32];
 	void *prev = NULL;
 	int n = 0;
-	unsigned char (*dead)[32] = calloc(MC_MAX_ENDPOINTS * MC_MAX_ADDRS, sizeof(*dead));
+	unsigned char (*dead)[32] = calloc((size_t)MC_MAX_ENDPOINTS * MC_MAX_ADDRS, sizeof(*dead));
 
 	if (!dead || ksz > sizeof(key)) {
 		free(dead);

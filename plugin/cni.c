@@ -304,7 +304,7 @@ int mc_read_all(int fd, char **out, size_t *len, struct mc_err *err)
 			if (n > MC_STDIN_MAX) {
 				free(buf);
 				return mc_fail(err, CNI_ERR_DECODE, "network configuration too large",
-					       "stdin exceeds %d bytes", MC_STDIN_MAX);
+					       "stdin exceeds %zu bytes", MC_STDIN_MAX);
 			}
 			cap = cap * 2 > MC_STDIN_MAX ? MC_STDIN_MAX + 1 : cap * 2;
 			nb = realloc(buf, cap + 1);

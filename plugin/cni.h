@@ -81,7 +81,7 @@ struct cJSON;
 /* Print a JSON document on stdout (the CNI result channel). */
 int mc_print_json(const struct cJSON *o);
 
-#define MC_STDIN_MAX (1024 * 1024)
+#define MC_STDIN_MAX ((size_t)1024 * 1024)
 /* Reads at most MC_STDIN_MAX bytes; *out is NUL terminated, free() it. */
 int mc_read_all(int fd, char **out, size_t *len, struct mc_err *err);
 
