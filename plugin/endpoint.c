@@ -82,10 +82,10 @@ int ep_paths(const char *root, const struct mc_ep_key *key, struct mc_ep_paths *
 	if (ep_name_encode(key->container_id, cid, sizeof(cid)) < 0 ||
 	    ep_name_encode(key->ifname, ifn, sizeof(ifn)) < 0)
 		return -ENAMETOOLONG;
-	if (snprintf(p->cid_dir, sizeof(p->cid_dir), "%s/endpoints/%s", root, cid) >= (int)sizeof(p->cid_dir) ||
-	    snprintf(p->dir, sizeof(p->dir), "%s/%s", p->cid_dir, ifn) >= (int)sizeof(p->dir) ||
-	    snprintf(p->tc, sizeof(p->tc), "%s/tc", p->dir) >= (int)sizeof(p->tc) ||
-	    snprintf(p->sockops, sizeof(p->sockops), "%s/sockops", p->dir) >= (int)sizeof(p->sockops))
+	if (mc_fmt(p->cid_dir, "%s/endpoints/%s", root, cid) < 0 ||
+	    mc_fmt(p->dir, "%s/%s", p->cid_dir, ifn) < 0 ||
+	    mc_fmt(p->tc, "%s/tc", p->dir) < 0 ||
+	    mc_fmt(p->sockops, "%s/sockops", p->dir) < 0)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -26,5 +26,4 @@ int cmd_version(struct mc_ctx *ctx);
 /* Command-line subcommands (no CNI_COMMAND): exit status. */
 int cli_status(int argc, char **argv);
 
-
 #endif

@@ -11,42 +11,39 @@ teardown() { mc_teardown; }
 # the config with cgroupRoot at our test subtree and no runtimeConfig
 uid_conf() { mc_conf "$1" ".cgroupRoot = \"$CGDIR\" | del(.runtimeConfig)"; }
 
+# expect_found DIR [CONF_FILTER]: with DIR created under the test's cgroup
+# root, pod a's ADD records DIR as its cgroup (default config: by UID only)
+expect_found() {
+	mkdir -p "$1"
+	if [ -n "${2:-}" ]; then mc_conf a "$2"; else uid_conf a; fi
+	run -0 mc_cni a ADD "$T/a.mc.json"
+	ep_json a | jq -e --arg p "$1" '.cgroup == $p'
+}
+
 @test "K8S_POD_UID, cgroupfs layout (burstable)" {
 	POD_UID=0d1c6a8e-1111-4a2b-9c3d-aabbccddeeff
 	make_pod a
-	mkdir -p "$CGDIR/kubepods/burstable/pod$POD_UID"
-	uid_conf a
-	run -0 mc_cni a ADD "$T/a.mc.json"
-	ep_json a | jq -e --arg p "$CGDIR/kubepods/burstable/pod$POD_UID" '.cgroup == $p and (.attached | test("sockops"))'
+	expect_found "$CGDIR/kubepods/burstable/pod$POD_UID"
+	ep_json a | jq -e '.attached | test("sockops")'
 }
 
 @test "K8S_POD_UID, systemd layout (besteffort slice)" {
 	POD_UID=0d1c6a8e-2222-4a2b-9c3d-aabbccddeeff
 	make_pod a
 	u=${POD_UID//-/_}
-	d="$CGDIR/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod$u.slice"
-	mkdir -p "$d"
-	uid_conf a
-	run -0 mc_cni a ADD "$T/a.mc.json"
-	ep_json a | jq -e --arg p "$d" '.cgroup == $p'
+	expect_found "$CGDIR/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod$u.slice"
 }
 
 @test "K8S_POD_UID, guaranteed pod directly under kubepods" {
 	POD_UID=0d1c6a8e-3333-4a2b-9c3d-aabbccddeeff
 	make_pod a
-	mkdir -p "$CGDIR/kubepods/pod$POD_UID"
-	uid_conf a
-	run -0 mc_cni a ADD "$T/a.mc.json"
-	ep_json a | jq -e --arg p "$CGDIR/kubepods/pod$POD_UID" '.cgroup == $p'
+	expect_found "$CGDIR/kubepods/pod$POD_UID"
 }
 
 @test "runtimeConfig.cgroupPath as a systemd slice name is expanded" {
 	make_pod a
-	d="$CGDIR/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podabc.slice"
-	mkdir -p "$d"
-	mc_conf a ".cgroupRoot = \"$CGDIR\" | .runtimeConfig.cgroupPath = \"kubepods-burstable-podabc.slice\""
-	run -0 mc_cni a ADD "$T/a.mc.json"
-	ep_json a | jq -e --arg p "$d" '.cgroup == $p'
+	expect_found "$CGDIR/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podabc.slice" \
+		".cgroupRoot = \"$CGDIR\" | .runtimeConfig.cgroupPath = \"kubepods-burstable-podabc.slice\""
 }
 
 @test "a process already in the netns gives its cgroup (ctr style)" {
