@@ -37,7 +37,9 @@ LIB_OBJS    := $(filter-out $(BUILD)/plugin/main.o,$(PLUGIN_OBJS))
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
-TOOL_BINS := $(patsubst test/tools/%.c,$(BUILD)/test/%,$(wildcard test/tools/*.c))
+TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard test/tools/*.c))
+TOOL_BINS := $(patsubst test/tools/%.c,$(BUILD)/test/%,$(TOOL_SRCS))
+TOOL_BPF  := $(patsubst test/tools/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard test/tools/*.bpf.c))
 
 .PHONY: all deps test test-bins test-unit test-integration check demo clean help
 
@@ -77,16 +79,20 @@ $(BUILD)/test/%: test/unit/%.c $(LIB_OBJS) | $(BUILD)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/test/%.bpf.o: test/tools/%.bpf.c | $(BUILD)/test
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/test/%: test/tools/%.c | $(BUILD)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
-test-bins: $(UNIT_BINS) $(TOOL_BINS)
+test-bins: $(UNIT_BINS) $(TOOL_BINS) $(TOOL_BPF)
 
 test-unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
-test-integration: $(BUILD)/meshcut $(TOOL_BINS)
+test-integration: $(BUILD)/meshcut $(TOOL_BINS) $(TOOL_BPF)
 	$(Q)bats test/integration
 
 # Everything, with one closing count (what hack/test.sh and CI run).

@@ -16,6 +16,7 @@
 #include "mc_datapath.h"
 #include "mc_stats.h"
 #include "mc_node.h"
+#include "packet.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -71,24 +72,39 @@ static __always_inline struct mc_stats *stats_of(__u32 slot)
 	return bpf_map_lookup_elem(&mc_stats_v1, &slot);
 }
 
-/* Host veth ingress: every packet the pod sends. */
+/* Host veth ingress: every packet the pod sends. Returns MC_TC_NEXT for
+ * everything it does not deliver itself, so the rest of the hook and the
+ * host's normal path run as if we were not there. */
 SEC("tc")
 int mc_tc_ingress(struct __sk_buff *skb)
 {
-	__u32 ifindex = skb->ifindex;
+	__u32 ifindex = skb->ifindex, len = skb->len, to = 0;
+	enum mc_pkt_verdict v;
 	struct mc_ep_ref *ref;
 	struct mc_stats *st;
 
 	ref = bpf_map_lookup_elem(&mc_veth_v1, &ifindex);
 	if (!ref)
 		return MC_TC_NEXT;
+	v = pkt_decide(skb, ref, &mc_dp_v1, &to);
 	st = stats_of(ref->slot);
 	if (st) {
 		st->tc_pkts_seen++;
-		st->tc_bytes_seen += skb->len;
-		st->tc_pkts_passed++;
-		st->tc_bytes_passed += skb->len;
+		st->tc_bytes_seen += len;
+		if (v == MC_PKT_REDIRECT) {
+			st->tc_pkts_redirected++;
+			st->tc_bytes_redirected += len;
+		} else {
+			st->tc_pkts_passed++;
+			st->tc_bytes_passed += len;
+			if (v == MC_PKT_POLICY) {
+				st->tc_pkts_policy++;
+				st->tc_bytes_policy += len;
+			}
+		}
 	}
+	if (v == MC_PKT_REDIRECT)
+		return bpf_redirect_peer(to, 0);
 	return MC_TC_NEXT;
 }
 

@@ -14,12 +14,25 @@ struct mc_dp_key {
 };
 _Static_assert(sizeof(struct mc_dp_key) == 20, "mc_dp_key is ABI");
 
+/* Packet-shortcut facts about one endpoint (MC_PKT_*). ADD works them out
+ * once and writes them into the record (pkt_flags), into each of the pod's
+ * mc_dp_v1 entries (read when the pod is a destination) and into its
+ * mc_veth_v1 entry (read when the pod is the sender). */
+#define MC_PKT_ON (1U << 0)	     /* packetShortcut on for this endpoint */
+#define MC_PKT_ROUTED (1U << 1)	     /* no bridge: the host veth is the pod's gateway
+				      * (ptp); delivery rewrites MACs and TTL */
+#define MC_PKT_TRUST (1U << 2)	     /* packetPolicy "trust": no conntrack gate */
+#define MC_PKT_FOREIGN_IN (1U << 3)  /* a foreign filter on the veth's ingress
+				      * would be skipped: never redirect from it */
+#define MC_PKT_FOREIGN_OUT (1U << 4) /* a qdisc, filter or program on the veth's
+				      * egress would be skipped: never deliver to it */
+
 struct mc_dp_value {
 	__u32 veth_ifindex; /* host side of the destination pod */
 	__u32 slot;	    /* owner; DEL removes only its own entries */
 	__u8 pod_mac[6];
 	__u8 veth_mac[6];
-	__u32 flags;
+	__u32 flags; /* MC_PKT_* */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct mc_dp_value) == 28, "mc_dp_value is ABI");
@@ -28,7 +41,7 @@ _Static_assert(sizeof(struct mc_dp_value) == 28, "mc_dp_value is ABI");
  * netns cookie) */
 struct mc_ep_ref {
 	__u32 slot;
-	__u32 flags;
+	__u32 flags; /* MC_PKT_* */
 };
 _Static_assert(sizeof(struct mc_ep_ref) == 8, "mc_ep_ref is ABI");
 

@@ -69,7 +69,7 @@ struct mc_endpoint {
 	__u64 created_ns; /* CLOCK_REALTIME */
 	__u8 veth_mac[6];
 	__u8 pod_mac[6];
-	__u32 pad0;
+	__u32 pkt_flags; /* MC_PKT_* (mc_datapath.h) */
 	char veth_name[MC_IFNAMSIZ];
 	char network[MC_NETWORK_MAX];
 	char k8s_namespace[MC_K8S_NS_MAX];

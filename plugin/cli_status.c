@@ -43,7 +43,7 @@ static void add_stats(cJSON *o, const struct mc_stats *st)
 static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
 {
 	struct list_state *ls = data;
-	char attached[160], degraded[160], ips[MC_MAX_ADDRS * 48] = "", a[64], mac[24];
+	char attached[160], degraded[160], pkt[80], ips[MC_MAX_ADDRS * 48] = "", a[64], mac[24];
 	struct mc_stats st;
 	size_t off = 0;
 	cJSON *o, *arr;
@@ -51,18 +51,19 @@ static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, v
 	ep_stats(ls->node, ep->slot, &st);
 	ep_attached_str(ep->attached, attached, sizeof(attached));
 	ep_degraded_str(ep->degraded, degraded, sizeof(degraded));
+	ep_pkt_flags_str(ep->pkt_flags, pkt, sizeof(pkt));
 	ls->count++;
 	if (!ls->json) {
 		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
 			off += snprintf(ips + off, sizeof(ips) - off, "%s%s", i ? "," : "",
 					mc_addr_str(&ep->addrs[i], a, sizeof(a)));
-		printf("%-16.16s %-6s %-24.24s %-9s %-15s %-28s %-28s %s%s%s tc=%llu/%llu sock=%llu\n",
+		printf("%-16.16s %-6s %-24.24s %-9s %-15s %-28s %-28s %s%s%s pkt=%llu/%llu sock=%llu\n",
 		       key->container_id, key->ifname,
 		       ep->k8s_pod[0] ? ep->k8s_pod : "-", ep_state_name(ep->state),
 		       ep->veth_name[0] ? ep->veth_name : "-", ips[0] ? ips : "-", attached,
 		       ep->degraded ? degraded : "", ep->degraded ? ": " : "",
 		       ep->degraded ? ep->reason : "",
-		       (unsigned long long)st.tc_pkts_seen, (unsigned long long)st.tc_bytes_seen,
+		       (unsigned long long)st.tc_pkts_redirected, (unsigned long long)st.tc_pkts_seen,
 		       (unsigned long long)(st.sock_active_estab + st.sock_passive_estab));
 		return 0;
 	}
@@ -96,6 +97,7 @@ static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, v
 	cJSON_AddStringToObject(o, "attached", attached);
 	cJSON_AddStringToObject(o, "degraded", ep->degraded ? degraded : "");
 	cJSON_AddStringToObject(o, "reason", ep->reason);
+	cJSON_AddStringToObject(o, "packetShortcut", pkt);
 	cJSON_AddNumberToObject(o, "createdUnix", (double)(__u64)(ep->created_ns / 1000000000ULL));
 	add_stats(o, &st);
 	cJSON_AddItemToArray(ls->arr, o);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "meshcut.h"
 #include "node.h"
+#include "packet.h"
 #include "pod.h"
 
 static int print_prev_result(struct mc_ctx *ctx)
@@ -117,6 +118,7 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 
 	if (conf->packet_shortcut && ep->veth_ifindex) {
 		ep_attach_tc(node, ep, &paths, conf->tc_mode);
+		pkt_flags_probe(conf, ep);
 		ep_store(node, &key, ep);
 	}
 	if (conf->socket_shortcut && ep->cgroup_id) {
@@ -124,7 +126,7 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_store(node, &key, ep);
 	}
 	if (ep->veth_ifindex || ep->netns_cookie)
-		ep_write_datapath(node, &key, ep, 0);
+		ep_write_datapath(node, &key, ep);
 	if (conf->n_addrs_dropped)
 		log_warn("%d pod addresses beyond the first %d are not accelerated",
 			 conf->n_addrs_dropped, MC_MAX_ADDRS);

@@ -290,6 +290,17 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 		else
 			return conf_err(err, "field 'tcAttachMode' must be \"auto\", \"tcx\" or \"legacy\"");
 	}
+	r = get_string(root, "packetPolicy", buf, sizeof(buf), false, err);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		if (!strcmp(buf, "conntrack"))
+			conf->pkt_policy = MC_POLICY_CONNTRACK;
+		else if (!strcmp(buf, "trust"))
+			conf->pkt_policy = MC_POLICY_TRUST;
+		else
+			return conf_err(err, "field 'packetPolicy' must be \"conntrack\" or \"trust\"");
+	}
 
 	rc = cJSON_GetObjectItemCaseSensitive(root, "runtimeConfig");
 	if (rc && !cJSON_IsNull(rc)) {

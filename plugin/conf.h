@@ -17,6 +17,8 @@
 
 enum mc_failure_policy { MC_FAIL_IGNORE = 0, MC_FAIL_FAIL };
 enum mc_tc_mode { MC_TC_AUTO = 0, MC_TC_TCX, MC_TC_LEGACY };
+/* which pod-to-pod packets the tc program may deliver directly */
+enum mc_pkt_policy { MC_POLICY_CONNTRACK = 0, MC_POLICY_TRUST };
 
 struct mc_prev_iface {
 	char name[MC_IFNAMSIZ];
@@ -41,6 +43,7 @@ struct mc_conf {
 	bool socket_shortcut;
 	bool packet_shortcut;
 	enum mc_tc_mode tc_mode;
+	enum mc_pkt_policy pkt_policy;
 	char rc_cgroup_path[MC_PATH_MAX]; /* runtimeConfig.cgroupPath */
 
 	/* prevResult, when present; the object itself is kept for printing */

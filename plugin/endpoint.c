@@ -352,9 +352,9 @@ static void dp_key_of(const struct mc_addr *a, struct mc_dp_key *k)
 }
 
 int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
-		      struct mc_endpoint *ep, __u32 ref_flags)
+		      struct mc_endpoint *ep)
 {
-	struct mc_ep_ref ref = { .slot = ep->slot, .flags = ref_flags };
+	struct mc_ep_ref ref = { .slot = ep->slot, .flags = ep->pkt_flags };
 	int ret;
 
 	/* Record the keys before writing them, so that a DEL after a crash
@@ -374,7 +374,8 @@ int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
 		goto fail;
 	}
 	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
-		struct mc_dp_value v = { .veth_ifindex = ep->veth_ifindex, .slot = ep->slot };
+		struct mc_dp_value v = { .veth_ifindex = ep->veth_ifindex, .slot = ep->slot,
+					 .flags = ep->pkt_flags };
 		struct mc_dp_key k;
 
 		if (!ep->veth_ifindex)
@@ -722,4 +723,11 @@ void ep_degraded_str(__u32 degraded, char *buf, size_t n)
 					     "no-netns",       "datapath" };
 
 	bits_str(degraded, names, sizeof(names) / sizeof(names[0]), buf, n);
+}
+
+void ep_pkt_flags_str(__u32 flags, char *buf, size_t n)
+{
+	static const char *const names[] = { "on", "routed", "trust", "foreign-in", "foreign-out" };
+
+	bits_str(flags, names, sizeof(names) / sizeof(names[0]), buf, n);
 }

@@ -37,8 +37,9 @@ int ep_attach_tc(const struct mc_node *node, struct mc_endpoint *ep,
 		 const struct mc_ep_paths *p, enum mc_tc_mode mode);
 int ep_attach_sockops(const struct mc_node *node, const struct mc_ep_key *key,
 		      struct mc_endpoint *ep, const struct mc_ep_paths *p);
+/* mc_dp_v1, mc_veth_v1 and mc_netns_v1 entries, flagged with ep->pkt_flags */
 int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
-		      struct mc_endpoint *ep, __u32 ref_flags);
+		      struct mc_endpoint *ep);
 
 /* Remove everything this endpoint made: links, our legacy filter (and the
  * clsact qdisc if we created it and it is empty), datapath entries it owns,
@@ -66,5 +67,7 @@ const char *ep_state_name(__u32 state);
 /* "tc-tcx,sockops,datapath" */
 void ep_attached_str(__u32 attached, char *buf, size_t n);
 void ep_degraded_str(__u32 degraded, char *buf, size_t n);
+/* MC_PKT_*: "on,routed,foreign-in" */
+void ep_pkt_flags_str(__u32 flags, char *buf, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -99,6 +100,10 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 			l->has_link_netnsid = true;
 		}
 		break;
+	case IFLA_MASTER:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			l->master = (int)mnl_attr_get_u32(attr);
+		break;
 	case IFLA_LINKINFO:
 		mnl_attr_parse_nested(attr, linkinfo_attr_cb, l);
 		break;
@@ -171,27 +176,90 @@ int nl_nsid_of(int nsfd, int *nsid)
 	return nl_talk(nlh, nsid_cb, nsid);
 }
 
+struct filter_count {
+	uint16_t skip_prio;
+	int count;
+};
+
 static int filter_count_cb(const struct nlmsghdr *nlh, void *data)
 {
-	if (nlh->nlmsg_type == RTM_NEWTFILTER)
-		(*(int *)data)++;
+	struct filter_count *fc = data;
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+
+	/* tcm_info: priority in the upper 16 bits, protocol in the lower */
+	if (nlh->nlmsg_type == RTM_NEWTFILTER &&
+	    (!fc->skip_prio || (tcm->tcm_info >> 16) != fc->skip_prio))
+		fc->count++;
 	return MNL_CB_OK;
 }
 
-int nl_count_filters(int ifindex, uint32_t parent, int *count)
+int nl_count_foreign_filters(int ifindex, uint32_t parent, uint16_t skip_prio, int *count)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct filter_count fc = { .skip_prio = skip_prio };
 	struct tcmsg *tcm;
+	int ret;
 
-	*count = 0;
 	nlh->nlmsg_type = RTM_GETTFILTER;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = ifindex;
 	tcm->tcm_parent = parent;
-	return nl_talk(nlh, filter_count_cb, count);
+	ret = nl_talk(nlh, filter_count_cb, &fc);
+	/* no ingress/clsact qdisc at all: no filters either */
+	if (ret == -EINVAL || ret == -ENOENT)
+		ret = 0;
+	*count = fc.count;
+	return ret;
+}
+
+int nl_count_filters(int ifindex, uint32_t parent, int *count)
+{
+	return nl_count_foreign_filters(ifindex, parent, 0, count);
+}
+
+struct qdisc_kind {
+	int ifindex;
+	char *kind;
+	size_t n;
+};
+
+static int qdisc_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct qdisc_kind *q = data;
+
+	if (mnl_attr_get_type(attr) == TCA_KIND && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(q->kind, q->n, "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct qdisc_kind *q = data;
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || tcm->tcm_ifindex != q->ifindex ||
+	    tcm->tcm_parent != TC_H_ROOT)
+		return MNL_CB_OK;
+	return mnl_attr_parse(nlh, sizeof(*tcm), qdisc_attr_cb, q);
+}
+
+int nl_root_qdisc(int ifindex, char *kind, size_t n)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct qdisc_kind q = { .ifindex = ifindex, .kind = kind, .n = n };
+	struct tcmsg *tcm;
+
+	kind[0] = '\0';
+	nlh->nlmsg_type = RTM_GETQDISC;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	return nl_talk(nlh, qdisc_cb, &q);
 }
 
 int nl_del_clsact(int ifindex)

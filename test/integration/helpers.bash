@@ -9,6 +9,7 @@
 MESHCUT=${MESHCUT:-$BATS_TEST_DIRNAME/../../build/meshcut}
 CNI_BIN=${CNI_BIN:-/usr/lib/cni}
 TCXQ=${TCXQ:-$BATS_TEST_DIRNAME/../../build/test/tcx-query}
+TOOLS=${TOOLS:-$BATS_TEST_DIRNAME/../../build/test}
 CG_MNT=$(findmnt -n -t cgroup2 -o TARGET | head -1)
 
 mc_setup() {
@@ -30,6 +31,11 @@ mc_teardown() {
 	local p pid
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	# whatever still runs in our namespaces (servers' forked children) is ours
+	for p in "${PODS[@]}"; do
+		# shellcheck disable=SC2046
+		kill $(ip netns pids "$ID-$p" 2>/dev/null) 2>/dev/null || true
+	done
 	for p in "${PODS[@]}"; do
 		[ -f "$T/$p.mc.json" ] && mc_cni "$p" DEL "$T/$p.mc.json" >/dev/null 2>&1 || true
 		[ -f "$T/$p.primary.json" ] && primary_cni "$p" DEL >/dev/null 2>&1 || true
@@ -37,7 +43,7 @@ mc_teardown() {
 		cg_remove "$CGDIR/$p"
 	done
 	ip netns del "$NODE" 2>/dev/null || true
-	[ -n "${BPFFS:-}" ] && rm -rf "$BPFFS"
+	[ -n "${BPFFS:-}" ] && rm -rf "$BPFFS" "$BPFFS-foreign"
 	cg_remove "$CGDIR"
 }
 
@@ -165,3 +171,90 @@ tcx_progs() { nsn "$TCXQ" "$1" ingress; }
 prog_id() { bpftool -j prog show pinned "$BPFFS/progs/$1" | jq -r .id; }
 
 require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+
+# --- traffic ---------------------------------------------------------------
+
+# node_netfilter: what every Kubernetes node has: conntrack on, and bridged
+# traffic through iptables (br_netfilter), both in the test's node netns
+node_netfilter() {
+	nsn sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+	nsn iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+	nsn ip6tables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+}
+
+# echo_server POD PORT [udp]: echo on every address of POD, v4 and v6
+echo_server() {
+	local pod=$1 port=$2 proto=${3:-tcp} i
+	# nsenter execs socat: $! is the server itself; fd 3 is bats' own
+	if [ "$proto" = udp ]; then
+		nsenter --net="/var/run/netns/$ID-$pod" socat -T5 UDP6-RECVFROM:"$port",fork,ipv6only=0 PIPE 3>&- &
+	else
+		nsenter --net="/var/run/netns/$ID-$pod" socat -T10 TCP6-LISTEN:"$port",fork,reuseaddr,ipv6only=0 PIPE 3>&- &
+	fi
+	PIDS+=($!)
+	for i in $(seq 1 50); do
+		nsp "$pod" ss -Hln"${proto:0:1}" "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sockaddr IP PORT: socat's form of an address
+sockaddr() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
+
+# tcp_echo FROM IP PORT BYTES: send BYTES random bytes through the echo
+# server and compare what comes back, byte for byte
+tcp_echo() {
+	local from=$1 ip=$2 port=$3 n=$4
+	head -c "$n" /dev/urandom > "$T/send"
+	nsp "$from" timeout 20 socat -t5 -T5 - "TCP:$(sockaddr "$ip" "$port")" < "$T/send" > "$T/recv"
+	cmp "$T/send" "$T/recv"
+}
+
+# udp_echo FROM IP PORT N: N datagrams, 50 ms apart, one flow; all echoed
+udp_echo() {
+	local from=$1 ip=$2 port=$3 n=$4 got
+	got=$(for i in $(seq 1 "$n"); do echo "datagram $i"; sleep 0.05; done |
+		nsp "$from" timeout 20 socat -t1 -T2 - "UDP:$(sockaddr "$ip" "$port")" | wc -l)
+	[ "$got" -eq "$n" ]
+}
+
+# pkt POD FIELD: one of the pod's packet counters
+pkt() { ep_json "$1" | jq -r ".packet.$2"; }
+
+# ipt_count NETNS_CMD TABLE_CMD COMMENT: packets counted by the rule
+# carrying that comment (a rule without target only counts)
+ipt_count() {
+	local run=$1 cmd=$2 tag=$3
+	$run "$cmd" -w -nvxL "${4:-FORWARD}" | awk -v t="/* $tag */" 'index($0, t) { print $1; exit }'
+}
+
+# --- other plugins' tc work ------------------------------------------------
+
+# foreign_tc tcx|legacy POD ingress|egress: "another plugin's" counting
+# program on POD's host veth; its counter is read with foreign_count
+foreign_tc() {
+	mkdir -p "$BPFFS-foreign/$2-$3"
+	nsn "$TOOLS/tc-foreign" "$TOOLS/foreign.bpf.o" "$1" "$(pod_veth "$2")" "$3" "$BPFFS-foreign/$2-$3"
+}
+foreign_count() { # the u64 counter, from bpftool's little-endian bytes
+	printf '%d\n' "0x$(bpftool -j map lookup pinned "$BPFFS-foreign/$1-$2/count" key 0 0 0 0 |
+		jq -r '.value | reverse | map(ltrimstr("0x")) | join("")')"
+}
+
+# bandwidth_pod POD JSON_LIMITS: chain the CNI bandwidth plugin after the
+# primary, as a conflist with bandwidth before meshcut does
+bandwidth_pod() {
+	local pod=$1 limits=$2
+	jq -n --argjson p "$(cat "$T/$pod.prev.json")" --argjson l "$limits" \
+		'{cniVersion:"1.0.0",name:"mcnet",type:"bandwidth",prevResult:$p} + $l' > "$T/$pod.bw.json"
+	# shellcheck disable=SC2046
+	env $(cni_env "$pod" ADD) nsenter --net="/var/run/netns/$NODE" "$CNI_BIN/bandwidth" \
+		< "$T/$pod.bw.json" > "$T/$pod.prev.bw.json"
+	mv "$T/$pod.prev.bw.json" "$T/$pod.prev.json"
+}
+
+# iperf_mbps FROM IP: a 2-second TCP stream FROM -> IP, received Mbit/s
+iperf_mbps() {
+	nsp "$1" timeout 15 iperf3 -c "$2" -t 2 -J | jq '.end.sum_received.bits_per_second / 1e6 | floor'
+}

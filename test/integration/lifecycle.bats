@@ -28,7 +28,8 @@ cni_code() { jq -r .code <<<"$output"; }
 	# the record says so, with the right veth, IP and cgroup
 	ep_json a | jq -e --arg v "$veth" --arg ip "$(pod_ip a)/24" --arg cg "$CGDIR/a" \
 		'.state == "ready" and .veth == $v and .ips == [$ip] and .cgroup == $cg and .pod == "a" and .namespace == "default"'
-	[ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ] && [ -e "$BPFFS/endpoints/ctr-a/eth0/sockops" ]
+	[ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ]
+	[ -e "$BPFFS/endpoints/ctr-a/eth0/sockops" ]
 }
 
 @test "bridge IPv4: traffic between two pods flows and is counted" {
@@ -37,7 +38,7 @@ cni_code() { jq -r .code <<<"$output"; }
 	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
 	ep_json a | jq -e '.packet.seenPackets >= 3 and .packet.passedPackets == .packet.seenPackets'
 	# a TCP connection from inside pod b's cgroup is seen by sockops
-	nsp b socat -T3 TCP-LISTEN:7001,reuseaddr - >/dev/null &
+	nsenter --net="/var/run/netns/$ID-b" socat -T3 TCP-LISTEN:7001,reuseaddr - >/dev/null 3>&- &
 	PIDS+=($!)
 	sleep 0.3
 	( echo $BASHPID > "$CGDIR/a/cgroup.procs"; echo hello | nsp a socat -T3 - "TCP:$(pod_ip b):7001" )

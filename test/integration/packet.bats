@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# Packet shortcut: pod-to-pod packets delivered by bpf_redirect_peer from the
+# sender's host veth, inside the host's policy, with real pods and traffic.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { require_root; mc_setup; }
+teardown() { mc_teardown; }
+
+# two accelerated pods on a Kubernetes-like node, echo servers in b
+two_pods() {
+	node_netfilter
+	add_pod a "${1:-.}"
+	add_pod b "${1:-.}"
+	echo_server b 7001
+	echo_server b 7002 udp
+}
+
+@test "bridge IPv4: TCP and UDP go pod to pod past the host, ICMP takes the normal path" {
+	two_pods
+	A=$(pod_ip a) B=$(pod_ip b)
+	ep_json a | jq -e '.packetShortcut == "on"'
+	# counting rules: the host's FORWARD chain and pod b's INPUT
+	nsn iptables -I FORWARD -s "$A" -d "$B" -p tcp --dport 7001 -m comment --comment mc-fwd
+	nsp b iptables -A INPUT -p tcp --dport 7001 -m comment --comment mc-in
+	tcp_echo a "$B" 7001 1000000
+	# both directions were delivered by the shortcut ...
+	[ "$(pkt a redirectedPackets)" -gt 50 ]
+	[ "$(pkt b redirectedPackets)" -gt 50 ]
+	# ... so the host saw only the handshake, pod b saw everything
+	fwd=$(ipt_count nsn iptables mc-fwd)
+	in=$(nsp b iptables -w -nvxL INPUT | awk '/mc-in/ { print $1 }')
+	echo "forwarded by host: $fwd, received by b: $in"
+	[ "$fwd" -le 5 ]
+	[ "$in" -gt 50 ]
+	udp_echo a "$B" 7002 8
+	# ICMP cannot be checked against conntrack: normal path, counted as such
+	before=$(pkt a policyPassedPackets)
+	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$B"
+	[ "$(pkt a policyPassedPackets)" -ge $((before + 3)) ]
+	# seen = redirected + passed
+	ep_json a | jq -e '.packet.seenPackets == .packet.redirectedPackets + .packet.passedPackets'
+}
+
+@test "ptp dual-stack: MACs rewritten and TTL / hop limit decremented as the host router would" {
+	PRIMARY=ptp DUALSTACK=1
+	two_pods
+	ep_json a | jq -e '.packetShortcut == "on,routed"'
+	for fam in 4 6; do
+		if [ $fam = 4 ]; then B=$(pod_ip b); ipt=iptables; m="-m ttl --ttl-eq 63"
+		else B=$(pod_ip b :); ipt=ip6tables; m="-m hl --hl-eq 63"; fi
+		# IPv6 needs DAD done on both ends: bounded wait
+		for _ in $(seq 1 30); do nsp a ping -$fam -c 1 -W 1 "$B" >/dev/null 2>&1 && break; sleep 0.2; done
+		nsp b $ipt -A INPUT -p tcp --dport 7001 -m comment --comment mc-all$fam
+		# shellcheck disable=SC2086
+		nsp b $ipt -A INPUT -p tcp --dport 7001 $m -m comment --comment mc-ttl$fam
+		r0=$(pkt a redirectedPackets)
+		tcp_echo a "$B" 7001 500000
+		[ "$(pkt a redirectedPackets)" -gt $((r0 + 20)) ]
+		all=$(nsp b $ipt -w -nvxL INPUT | awk -v t="mc-all$fam" 'index($0, t) { print $1 }')
+		ttl=$(nsp b $ipt -w -nvxL INPUT | awk -v t="mc-ttl$fam" 'index($0, t) { print $1 }')
+		echo "IPv$fam: $all packets in b, $ttl with TTL 63"
+		[ "$all" -gt 20 ]
+		[ "$all" = "$ttl" ]
+		udp_echo a "$B" 7002 6
+	done
+}
+
+@test "policy: a host rule dropping a -> b still drops new flows, and conntrack -D revokes a shortcut" {
+	two_pods
+	A=$(pod_ip a) B=$(pod_ip b)
+	# a flow accepted before the rule keeps the verdict it got (the rule
+	# comes after ESTABLISHED,RELATED ACCEPT, as in every Kubernetes
+	# policy engine) ...
+	mkfifo "$T/in"
+	nsenter --net="/var/run/netns/$ID-a" socat -T20 "TCP:$B:7001" - < "$T/in" > "$T/long" 3>&- &
+	PIDS+=($!)
+	exec 9> "$T/in"   # the client's stdin: one line at a time
+	echo one >&9
+	for _ in $(seq 1 30); do grep -q one "$T/long" && break; sleep 0.1; done
+	grep -q one "$T/long"
+	nsn iptables -A FORWARD -s "$A" -d "$B" -j DROP
+	# ... new flows are dropped, with meshcut as without it
+	run ! nsp a timeout 5 socat -T2 - "TCP:$B:7001,connect-timeout=2" <<<"x"
+	got=$(echo hi | nsp a timeout 5 socat -T2 - "UDP:$B:7002" | wc -l)
+	[ "$got" -eq 0 ]
+	# the established flow still runs (its conntrack entry says accepted)
+	echo two >&9
+	for _ in $(seq 1 30); do grep -q two "$T/long" && break; sleep 0.1; done
+	grep -q two "$T/long"
+	# deleting the conntrack entry is how a policy engine revokes a flow:
+	# from then on the rule applies to it too
+	nsn conntrack -D -s "$A" -d "$B" -p tcp >/dev/null 2>&1
+	echo three >&9
+	sleep 1
+	! grep -q three "$T/long"
+	exec 9>&-
+}
+
+@test "policy: a ClusterIP-style DNAT to a local pod works and is never shortcut" {
+	two_pods
+	A=$(pod_ip a) B=$(pod_ip b)
+	nsn iptables -t nat -A PREROUTING -d 10.96.0.10 -p tcp --dport 80 -j DNAT --to-destination "$B:7001"
+	nsp a ip route add 10.96.0.0/12 via 10.77.0.1
+	rb=$(pkt b redirectedPackets) ra=$(pkt a redirectedPackets)
+	tcp_echo a 10.96.0.10 80 200000
+	# replies from b to a are found in conntrack as DNAT: normal path
+	[ "$(pkt b redirectedPackets)" = "$rb" ]
+	[ "$(pkt a redirectedPackets)" = "$ra" ]
+	[ "$(pkt b policyPassedPackets)" -gt 10 ]
+}
+
+@test "trust policy: ICMP and the first packets of a flow are shortcut too" {
+	two_pods '.packetPolicy = "trust"'
+	ep_json a | jq -e '.packetShortcut == "on,trust"'
+	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
+	[ "$(pkt a redirectedPackets)" -ge 3 ]
+	[ "$(pkt a policyPassedPackets)" = 0 ]
+}
+
+@test "legacy clsact mode delivers too; DEL leaves both veths as it found them" {
+	two_pods '.tcAttachMode = "legacy"'
+	va=$(pod_veth a) vb=$(pod_veth b)
+	before_a=$(nsn tc filter show dev "$va" ingress)
+	tcp_echo a "$(pod_ip b)" 7001 300000
+	[ "$(pkt a redirectedPackets)" -gt 20 ]
+	run -0 mc_cni a CHECK "$T/a.mc.json"
+	run -0 mc_cni a DEL "$T/a.mc.json"
+	run -0 mc_cni b DEL "$T/b.mc.json"
+	for v in "$va" "$vb"; do
+		[ -z "$(nsn tc filter show dev "$v" ingress)" ]
+		! nsn tc qdisc show dev "$v" | grep -q clsact
+	done
+	[ -n "$before_a" ]
+	tcp_echo a "$(pod_ip b)" 7001 100000
+}
+
+@test "after DEL of both pods traffic flows on the normal path and nothing of ours is on the veths" {
+	two_pods
+	tcp_echo a "$(pod_ip b)" 7001 100000
+	[ "$(pkt a redirectedPackets)" -gt 0 ]
+	mc_cni a DEL "$T/a.mc.json"
+	mc_cni b DEL "$T/b.mc.json"
+	for p in a b; do
+		[ -z "$(tcx_progs "$(pod_veth $p)")" ]
+		[ -z "$(nsn tc filter show dev "$(pod_veth $p)" ingress)" ]
+	done
+	[ "$(map_keys mc_dp_v1)" = "[]" ]
+	[ "$(map_keys mc_veth_v1)" = "[]" ]
+	tcp_echo a "$(pod_ip b)" 7001 100000
+	udp_echo a "$(pod_ip b)" 7002 4
+	run -0 nsp a ping -c 2 -i 0.2 -W 2 "$(pod_ip b)"
+}
