@@ -8,6 +8,7 @@
 #include "endpoint.h"
 #include "meshcut.h"
 #include "node.h"
+#include "packet.h"
 
 int cmd_check(struct mc_ctx *ctx)
 {
@@ -35,5 +36,19 @@ int cmd_check(struct mc_ctx *ctx)
 	node_close(&node);
 	if (ret < 0)
 		return mc_fail(&ctx->err, MC_ERR_CHECK, "meshcut endpoint is not as expected", "%s", msg);
+	if (ep.pkt_flags & MC_PKT_ON) {
+		/* Other plugins' tc work on the veth decides where we may redirect;
+		 * if it changed since ADD our decision is stale. */
+		struct mc_endpoint now = ep;
+		char was[80], is[80];
+
+		pkt_flags_probe(&ctx->conf, &now);
+		if (now.pkt_flags != ep.pkt_flags) {
+			ep_pkt_flags_str(ep.pkt_flags, was, sizeof(was));
+			ep_pkt_flags_str(now.pkt_flags, is, sizeof(is));
+			return mc_fail(&ctx->err, MC_ERR_CHECK, "tc setup of the host veth changed since ADD",
+				       "packet shortcut was set up as \"%s\", the veth now calls for \"%s\"", was, is);
+		}
+	}
 	return 0;
 }

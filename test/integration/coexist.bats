@@ -88,3 +88,13 @@ accelerate() { mc_conf "$1" "${2:-.}"; mc_cni "$1" ADD "$T/$1.mc.json" > "$T/$1.
 	[ "$(pkt a redirectedPackets)" = 0 ]
 	[ "$(pkt b redirectedPackets)" = 0 ]   # b's only peer was c, a destination we skip
 }
+
+@test "CHECK fails when another plugin's tc work appears on the veth after ADD" {
+	make_pod a
+	accelerate a
+	run -0 mc_cni a CHECK "$T/a.mc.json"
+	foreign_tc legacy a ingress
+	run -1 mc_cni a CHECK "$T/a.mc.json"
+	[ "$(jq -r .code <<<"$output")" = 101 ]
+	jq -r .details <<<"$output" | grep -q '"on,foreign-in"'
+}
