@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "install.h"
 #include "log.h"
 #include "meshcut.h"
 
@@ -25,6 +26,9 @@ static const struct {
 	const char *help;
 } subcmds[] = {
 	{ "status", cli_status, "list endpoints from the pinned state [--json] [--bpffs-root DIR]" },
+	{ "install", cli_install, "put meshcut into the node's CNI chain (binary, bpffs, conflist entry)" },
+	{ "uninstall", cli_uninstall, "take meshcut out: conflist entry, binary, every link and pin" },
+	{ "agent", cli_agent, "keep the conflist entry in place, remove orphans; uninstall on SIGTERM if asked" },
 };
 
 static const char *real_getenv(const char *name)

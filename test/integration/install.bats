@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# meshcut install / uninstall / agent against a fake host root, and end to
+# end against a real chain on namespace pods.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	require_root
+	mc_setup
+	H="$T/host"
+	NETD="$H/etc/cni/net.d"
+	mkdir -p "$NETD" "$H/opt/cni/bin" "$H/sys/fs"
+}
+teardown() {
+	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null
+	mc_teardown
+	mountpoint -q "$H/sys/fs/bpf" && umount "$H/sys/fs/bpf"
+	return 0
+}
+
+install() { "$MESHCUT" install --host-root "$H" --wait "${WAIT:-2}" "$@"; }
+uninstall() { "$MESHCUT" uninstall --host-root "$H" "$@"; }
+
+calico() {
+	cat > "$NETD/10-calico.conflist" <<'JSON'
+{
+  "name": "k8s-pod-network",
+  "cniVersion": "0.3.1",
+  "plugins": [
+    {
+      "type": "calico",
+      "datastore_type": "kubernetes",
+      "ipam": { "type": "calico-ipam" },
+      "policy": { "type": "k8s" }
+    },
+    { "type": "portmap", "snat": true, "capabilities": { "portMappings": true } },
+    { "type": "bandwidth", "capabilities": { "bandwidth": true } }
+  ]
+}
+JSON
+	cp "$NETD/10-calico.conflist" "$T/orig"
+}
+
+# the file's plugin types, in order
+types() { jq -c '[.plugins[].type]' "$1"; }
+
+@test "install: Calico-like conflist gets our entry last, binary and bpffs; uninstall restores every byte" {
+	calico
+	run -0 install
+	[ "$(types "$NETD/10-calico.conflist")" = '["calico","portmap","bandwidth","meshcut"]' ]
+	jq -e '.plugins[-1].capabilities.cgroupPath == true' "$NETD/10-calico.conflist"
+	# the rest of the file is untouched: removing our line gives the original
+	diff "$T/orig" <(grep -v '"type":"meshcut"' "$NETD/10-calico.conflist" | sed -z 's/},\n  \]/}\n  ]/')
+	cmp "$MESHCUT" "$H/opt/cni/bin/meshcut"
+	[ "$(stat -c %a "$H/opt/cni/bin/meshcut")" = "$(stat -c %a "$MESHCUT")" ]
+	[ "$(stat -f -c %T "$H/sys/fs/bpf")" = bpf_fs ]
+	run -0 uninstall
+	cmp "$T/orig" "$NETD/10-calico.conflist"
+	[ ! -e "$H/opt/cni/bin/meshcut" ]
+	[ -z "$(ls -A "$NETD" | grep -v 10-calico.conflist)" ]
+}
+
+@test "install: Flannel-like conflist, entry fields from --entry, mode kept" {
+	cat > "$NETD/10-flannel.conflist" <<'JSON'
+{"name":"cbr0","cniVersion":"0.3.1","plugins":[{"type":"flannel","delegate":{"hairpinMode":true,"isDefaultGateway":true}},{"type":"portmap","capabilities":{"portMappings":true}}]}
+JSON
+	chmod 600 "$NETD/10-flannel.conflist"
+	cp "$NETD/10-flannel.conflist" "$T/orig"
+	run -0 install --entry '{"logLevel":"info","failurePolicy":"fail","type":"other"}'
+	[ "$(types "$NETD/10-flannel.conflist")" = '["flannel","portmap","meshcut"]' ]
+	jq -e '.plugins[-1] | .logLevel == "info" and .failurePolicy == "fail" and .capabilities.cgroupPath' "$NETD/10-flannel.conflist"
+	[ "$(stat -c %a "$NETD/10-flannel.conflist")" = 600 ]
+	run -0 uninstall
+	cmp "$T/orig" "$NETD/10-flannel.conflist"
+}
+
+@test "install: a bridge .conf becomes a .conflist (cniVersion and name kept); uninstall restores the .conf" {
+	cat > "$NETD/10-bridge.conf" <<'JSON'
+{ "cniVersion": "0.4.0", "name": "mynet", "type": "bridge", "bridge": "cni0",
+  "ipam": { "type": "host-local", "subnet": "10.22.0.0/16" } }
+JSON
+	cp "$NETD/10-bridge.conf" "$T/orig"
+	run -0 install
+	[ ! -e "$NETD/10-bridge.conf" ]
+	jq -e '.cniVersion == "0.4.0" and .name == "mynet" and ([.plugins[].type] == ["bridge","meshcut"])
+		and (.plugins[0] | has("cniVersion") or has("name") | not) and .plugins[0].bridge == "cni0"' "$NETD/10-bridge.conflist"
+	# a second install works on the .conflist and changes nothing
+	run -0 install
+	[[ "$output" == *"CNI config unchanged"* ]]
+	run -0 uninstall
+	cmp "$T/orig" "$NETD/10-bridge.conf"
+	[ "$(ls -A "$NETD")" = 10-bridge.conf ]
+}
+
+@test "install: the first file by name is chosen, or the one named with --conflist" {
+	calico
+	cp "$NETD/10-calico.conflist" "$NETD/05-other.conflist"
+	cp "$NETD/10-calico.conflist" "$NETD/20-last.json"
+	echo 'not json' > "$NETD/README"
+	run -0 install
+	[ "$(types "$NETD/05-other.conflist")" = '["calico","portmap","bandwidth","meshcut"]' ]
+	cmp "$T/orig" "$NETD/10-calico.conflist"
+	run -0 uninstall
+	run -0 install --conflist 10-calico.conflist
+	cmp "$T/orig" "$NETD/05-other.conflist"
+	[ "$(types "$NETD/10-calico.conflist")" = '["calico","portmap","bandwidth","meshcut"]' ]
+}
+
+@test "install: an existing meshcut entry is replaced, not duplicated" {
+	calico
+	jq '.plugins = [.plugins[0], {"type":"meshcut","logLevel":"debug"}] + .plugins[1:]' "$T/orig" > "$NETD/10-calico.conflist"
+	run -0 install
+	[ "$(types "$NETD/10-calico.conflist")" = '["calico","portmap","bandwidth","meshcut"]' ]
+	jq -e '.plugins[-1] | has("logLevel") | not' "$NETD/10-calico.conflist"
+}
+
+@test "install: an unparsable file is left untouched with a clear error" {
+	printf '{ "name": "broken", "plugins": [ {"type": "calico"}, \n' > "$NETD/10-broken.conflist"
+	cp "$NETD/10-broken.conflist" "$T/orig"
+	run -1 install
+	[[ "$output" == *"10-broken.conflist is not a JSON object: left as it is"* ]]
+	cmp "$T/orig" "$NETD/10-broken.conflist"
+	[ "$(ls -A "$NETD")" = 10-broken.conflist ]
+}
+
+@test "install: a missing conf dir is waited for, then a clear timeout" {
+	rm -rf "$NETD"
+	start=$(date +%s)
+	WAIT=1 run -1 install
+	[ $(( $(date +%s) - start )) -ge 1 ]
+	[[ "$output" == *"after 1 s (the directory does not exist)"* ]]
+	# and a file that appears while it waits is used
+	( sleep 1; mkdir -p "$NETD"; calico ) &
+	WAIT=10 run -0 install
+	wait
+	[ "$(jq -r '.plugins[-1].type' "$NETD/10-calico.conflist")" = meshcut ]
+}
+
+@test "install twice: the second run changes nothing" {
+	calico
+	run -0 install
+	before=$(stat -c '%i %Y %s' "$NETD/10-calico.conflist" "$H/opt/cni/bin/meshcut")
+	sleep 1.1
+	run -0 install
+	[[ "$output" == *"binary unchanged, bpffs already mounted, CNI config unchanged"* ]]
+	[ "$(stat -c '%i %Y %s' "$NETD/10-calico.conflist" "$H/opt/cni/bin/meshcut")" = "$before" ]
+}
+
+start_agent() {
+	"$MESHCUT" agent --host-root "$H" --ready-file "$T/ready" "$@" 2> "$T/agent.log" 3>&- &
+	AGENT=$!
+}
+# wait_for SECONDS CMD...: poll CMD every 0.1 s, bounded
+wait_for() {
+	local s=$1 i
+	shift
+	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+has_entry() { [ "$(jq -r '.plugins[-1].type' "$NETD/10-calico.conflist" 2>/dev/null)" = meshcut ]; }
+
+@test "agent: puts the entry back when the primary rewrites or replaces its file, and reports ready" {
+	calico
+	start_agent
+	wait_for 5 has_entry
+	wait_for 5 test -e "$T/ready"
+	cp "$T/orig" "$NETD/10-calico.conflist"          # rewritten in place
+	wait_for 5 has_entry
+	cp "$T/orig" "$T/new" && mv "$T/new" "$NETD/10-calico.conflist"   # replaced
+	wait_for 5 has_entry
+	[ "$(jq '[.plugins[] | select(.type == "meshcut")] | length' "$NETD/10-calico.conflist")" = 1 ]
+}
+
+@test "agent: two writers fighting -> the agent backs off and says so" {
+	calico
+	start_agent
+	wait_for 5 has_entry
+	# another writer removes us every 0.2 s, for at most 8 s
+	for _ in $(seq 1 40); do
+		cp "$T/orig" "$NETD/10-calico.conflist"
+		grep -q "backing off" "$T/agent.log" && break
+		sleep 0.2
+	done
+	grep -q "removed meshcut from .* 5 times in 30 s: backing off" "$T/agent.log"
+	# while it backs off it is not ready, and it stopped rewriting
+	cp "$T/orig" "$NETD/10-calico.conflist"
+	sleep 1
+	! has_entry
+	[ ! -e "$T/ready" ]
+}
+
+@test "agent: SIGTERM in uninstall mode removes the entry, the binary and the state" {
+	calico
+	run -0 install
+	start_agent --uninstall-on-term
+	wait_for 5 test -e "$T/ready"
+	kill -TERM "$AGENT"
+	wait "$AGENT"
+	AGENT=
+	cmp "$T/orig" "$NETD/10-calico.conflist"
+	[ ! -e "$H/opt/cni/bin/meshcut" ]
+	[ ! -e "$T/ready" ]
+}
+
+# chain POD CMD: run the installed conflist's plugins for POD as libcni
+# does (ADD in order with prevResult, DEL in reverse), binaries from the
+# fake host's CNI bin dir (meshcut) or Debian's (the primary)
+chain() {
+	local pod=$1 cmd=$2 list="$NETD/10-mcnet.conflist" n i prev="" conf bin out
+	n=$(jq '.plugins | length' "$list")
+	if [ "$cmd" = DEL ]; then order=$(seq $((n - 1)) -1 0); else order=$(seq 0 $((n - 1))); fi
+	for i in $order; do
+		conf=$(jq --argjson i "$i" --arg cg "$CGREL/$pod" '.plugins[$i] + {cniVersion, name}
+			| if .capabilities.cgroupPath then .runtimeConfig = {cgroupPath: $cg} else . end' "$list")
+		[ -n "$prev" ] && conf=$(jq --argjson p "$prev" '.prevResult = $p' <<<"$conf")
+		bin="$H/opt/cni/bin/$(jq -r .type <<<"$conf")"
+		[ -x "$bin" ] || bin="$CNI_BIN/$(jq -r .type <<<"$conf")"
+		[ -x "$bin" ] || continue   # uninstalled: libcni would not know it either
+		# shellcheck disable=SC2046
+		out=$(env $(cni_env "$pod" "$cmd") nsenter --net="/var/run/netns/$NODE" "$bin" <<<"$conf") || return 1
+		[ "$cmd" = ADD ] && prev=$out
+	done
+	[ "$cmd" != ADD ] || echo "$prev" > "$T/$pod.prev.json"
+}
+
+@test "end to end: install into a real chain, pods accelerated, uninstall, traffic still flows, nothing left" {
+	node_netfilter
+	primary_conf x | jq '{cniVersion, name, plugins: [del(.cniVersion, .name)]}' > "$NETD/10-mcnet.conflist"
+	run -0 install --bpffs-root /sys/fs/bpf/meshcut \
+		--entry "{\"bpffsRoot\":\"$H/sys/fs/bpf/meshcut\",\"logFile\":\"$T/meshcut.log\"}"
+	for p in a b; do
+		PODS+=("$p")
+		ip netns add "$ID-$p"
+		nsp "$p" ip link set lo up
+		mkdir -p "$CGDIR/$p"
+		chain "$p" ADD
+	done
+	BPFFS="$H/sys/fs/bpf/meshcut"
+	echo_server b 7001
+	tcp_echo a "$(pod_ip b)" 7001 300000
+	[ "$(pkt a redirectedPackets)" -gt 10 ]
+	[ -n "$(our_links)" ]
+	links=$(our_links)
+	# the DaemonSet's agent runs meanwhile; uninstall wins over it
+	start_agent --bpffs-root /sys/fs/bpf/meshcut
+	wait_for 5 test -e "$T/ready"
+	run -0 uninstall --bpffs-root /sys/fs/bpf/meshcut
+	kill "$AGENT"; AGENT=
+	# uninstall took everything: entry, binary, links, pins
+	[ "$(types "$NETD/10-mcnet.conflist")" = '["bridge"]' ]
+	[ ! -e "$H/opt/cni/bin/meshcut" ]
+	[ ! -e "$BPFFS" ]
+	for id in $links; do ! bpftool link show id "$id" >/dev/null 2>&1; done
+	for p in a b; do [ -z "$(tcx_progs "$(pod_veth $p)")" ]; done
+	# the pods never lost their network
+	tcp_echo a "$(pod_ip b)" 7001 300000
+	for p in a b; do chain "$p" DEL; done
+}
+
+@test "agent: removes endpoints whose veth and netns are gone, and nothing else" {
+	add_pod a
+	add_pod b
+	primary_cni a DEL          # veth gone
+	ip netns del "$ID-a"       # netns gone; meshcut never got a DEL
+	calico
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" 2> "$T/agent.log" 3>&- &
+	AGENT=$!
+	wait_for 5 bash -c "! $MESHCUT status --json --bpffs-root $BPFFS | jq -e '.endpoints[] | select(.containerID == \"ctr-a\")' >/dev/null"
+	ep_json b
+	grep -q "removing orphan endpoint ctr-a/eth0" "$T/agent.log"
+}
