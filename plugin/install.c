@@ -302,12 +302,24 @@ int install_conf(const struct mc_install *o, char *why, size_t n)
 	if (ret < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ret = read_file(path, &buf, &len, &mode, MAX_CONF);
-	if (ret < 0) {
-		mc_msg(why, n, "cannot read %s: %s", path, strerror(-ret));
-		goto out;
+	/* A primary that writes its file in place can be caught halfway: a file
+	 * that does not parse gets a second look for up to a second. */
+	for (int tries = 0; tries < 5; tries++) {
+		if (tries) {
+			usleep(200 * 1000);
+			cJSON_Delete(doc);
+			free(buf);
+			buf = NULL;
+		}
+		ret = read_file(path, &buf, &len, &mode, MAX_CONF);
+		if (ret < 0) {
+			mc_msg(why, n, "cannot read %s: %s", path, strerror(-ret));
+			goto out;
+		}
+		doc = cJSON_ParseWithLength(buf, len);
+		if (cJSON_IsObject(doc) || o->wait_s == 0)
+			break;
 	}
-	doc = cJSON_ParseWithLength(buf, len);
 	if (!cJSON_IsObject(doc)) {
 		mc_msg(why, n, "%s is not a JSON object: left as it is", path);
 		ret = -EINVAL;
