@@ -169,8 +169,6 @@ int cli_agent(int argc, char **argv)
 	ret = install_opts(argc, argv, "agent", &o);
 	if (ret)
 		return ret;
-	mc_log_open(NULL, MC_LOG_INFO);
-	mc_log_context("agent", NULL, NULL);
 	if (install_host_path(&o, o.conf_dir, dir, sizeof(dir)) < 0) {
 		fprintf(stderr, "meshcut agent: conf dir path too long\n");
 		return 2;

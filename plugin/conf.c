@@ -27,6 +27,30 @@ static int get_string(cJSON *obj, const char *key, char *dst, size_t n, bool req
 	return 1;
 }
 
+/* An optional string field with one of the given values; *out becomes the
+ * index of the value (the enums are declared in the same order). */
+static int get_enum(cJSON *obj, const char *key, const char *const *names, int *out,
+		    struct mc_err *err)
+{
+	char buf[64], list[256] = "";
+	size_t off = 0;
+	int r, i;
+
+	r = get_string(obj, key, buf, sizeof(buf), false, err);
+	if (r <= 0)
+		return r;
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(buf, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	for (int k = 0; k < i && off < sizeof(list); k++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s\"%s\"",
+					k == 0 ? "" : k == i - 1 ? " or " : ", ", names[k]);
+	return conf_err(err, "field '%s' must be %s", key, list);
+}
+
 static int get_bool(cJSON *obj, const char *key, bool *dst, struct mc_err *err)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -216,7 +240,7 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	enum cni_command cmd = env->command;
 	char buf[64];
 	cJSON *rc, *pr, *att;
-	int r;
+	int r, fp = MC_FAIL_IGNORE, tcm = MC_TC_AUTO, pp = MC_POLICY_CONNTRACK;
 
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = MC_LOG_WARN;
@@ -263,44 +287,15 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	if (conf->cgroup_root[0] && check_abs_path("cgroupRoot", conf->cgroup_root, err) < 0)
 		return -1;
 
-	r = get_string(root, "failurePolicy", buf, sizeof(buf), false, err);
-	if (r < 0)
+	if (get_enum(root, "failurePolicy", (const char *const[]){ "ignore", "fail", NULL }, &fp, err) < 0 ||
+	    get_bool(root, "socketShortcut", &conf->socket_shortcut, err) < 0 ||
+	    get_bool(root, "packetShortcut", &conf->packet_shortcut, err) < 0 ||
+	    get_enum(root, "tcAttachMode", (const char *const[]){ "auto", "tcx", "legacy", NULL }, &tcm, err) < 0 ||
+	    get_enum(root, "packetPolicy", (const char *const[]){ "conntrack", "trust", NULL }, &pp, err) < 0)
 		return -1;
-	if (r > 0) {
-		if (!strcmp(buf, "ignore"))
-			conf->failure_policy = MC_FAIL_IGNORE;
-		else if (!strcmp(buf, "fail"))
-			conf->failure_policy = MC_FAIL_FAIL;
-		else
-			return conf_err(err, "field 'failurePolicy' must be \"ignore\" or \"fail\"");
-	}
-	if (get_bool(root, "socketShortcut", &conf->socket_shortcut, err) < 0 ||
-	    get_bool(root, "packetShortcut", &conf->packet_shortcut, err) < 0)
-		return -1;
-	r = get_string(root, "tcAttachMode", buf, sizeof(buf), false, err);
-	if (r < 0)
-		return -1;
-	if (r > 0) {
-		if (!strcmp(buf, "auto"))
-			conf->tc_mode = MC_TC_AUTO;
-		else if (!strcmp(buf, "tcx"))
-			conf->tc_mode = MC_TC_TCX;
-		else if (!strcmp(buf, "legacy"))
-			conf->tc_mode = MC_TC_LEGACY;
-		else
-			return conf_err(err, "field 'tcAttachMode' must be \"auto\", \"tcx\" or \"legacy\"");
-	}
-	r = get_string(root, "packetPolicy", buf, sizeof(buf), false, err);
-	if (r < 0)
-		return -1;
-	if (r > 0) {
-		if (!strcmp(buf, "conntrack"))
-			conf->pkt_policy = MC_POLICY_CONNTRACK;
-		else if (!strcmp(buf, "trust"))
-			conf->pkt_policy = MC_POLICY_TRUST;
-		else
-			return conf_err(err, "field 'packetPolicy' must be \"conntrack\" or \"trust\"");
-	}
+	conf->failure_policy = (enum mc_failure_policy)fp;
+	conf->tc_mode = (enum mc_tc_mode)tcm;
+	conf->pkt_policy = (enum mc_pkt_policy)pp;
 
 	rc = cJSON_GetObjectItemCaseSensitive(root, "runtimeConfig");
 	if (rc && !cJSON_IsNull(rc)) {

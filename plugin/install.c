@@ -87,6 +87,9 @@ int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o)
 	}
 	if (optind != argc || strchr(o->conflist, '/'))
 		goto usage;
+	/* these commands talk to a person or a pod log: info on stderr */
+	mc_log_open(NULL, MC_LOG_INFO);
+	mc_log_context(cmd, NULL, NULL);
 	return 0;
 usage:
 	fprintf(stderr,
@@ -567,8 +570,6 @@ int cli_install(int argc, char **argv)
 	ret = install_opts(argc, argv, "install", &o);
 	if (ret)
 		return ret;
-	mc_log_open(NULL, MC_LOG_INFO);
-	mc_log_context("install", NULL, NULL);
 	if ((bin = install_binary(&o, why, sizeof(why))) < 0 ||
 	    (fs = ensure_bpffs(&o, why, sizeof(why))) < 0 ||
 	    (ret = install_conf(&o, why, sizeof(why))) < 0) {
@@ -614,7 +615,5 @@ int cli_uninstall(int argc, char **argv)
 	ret = install_opts(argc, argv, "uninstall", &o);
 	if (ret)
 		return ret;
-	mc_log_open(NULL, MC_LOG_INFO);
-	mc_log_context("uninstall", NULL, NULL);
 	return uninstall_all(&o) < 0 ? 1 : 0;
 }

@@ -19,8 +19,8 @@ struct mc_install {
 	char ready_file[MC_PATH_MAX]; /* agent */
 };
 
-/* Parses the options shared by install, uninstall and agent. 0, or 2 with
- * a usage message printed. */
+/* Parses the options shared by install, uninstall and agent and sends info
+ * logs to stderr. 0, or 2 with a usage message printed. */
 int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o);
 
 /* host_root + p; -ENAMETOOLONG if it does not fit. */

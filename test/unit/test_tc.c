@@ -142,6 +142,15 @@ static int run(struct meshcut *s, void *pkt, size_t len)
 	return (int)o.retval;
 }
 
+/* The packet takes the normal path, exactly as it came. */
+static void expect_untouched(struct meshcut *s, struct pkt4 *p)
+{
+	struct pkt4 orig = *p;
+
+	assert_int_equal(run(s, p, sizeof(*p)), TC_ACT_UNSPEC);
+	assert_memory_equal(p, &orig, sizeof(*p));
+}
+
 static struct mc_stats stats_a(struct meshcut *s)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -222,27 +231,25 @@ static void test_not_for_us_takes_the_normal_path(void **state)
 	__u32 f = MC_PKT_ON | MC_PKT_ROUTED | MC_PKT_TRUST;
 	const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct meshcut *s = setup_node(f, f);
-	struct pkt4 p, orig;
+	struct pkt4 p;
 
 	(void)state;
 	NEED(s);
 	/* spoofed source, TTL 1, broadcast, unknown destination, wrong MAC,
 	 * a fragment: each stays on the normal path, untouched */
 	make4(&p, veth_a, "10.1.0.9", "10.1.0.3", 64);
-	orig = p;
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
-	assert_memory_equal(&p, &orig, sizeof(p));
+	expect_untouched(s, &p);
 	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 1);
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	make4(&p, bcast, "10.1.0.2", "10.1.0.3", 64);
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	make4(&p, veth_a, "10.1.0.2", "10.1.0.77", 64);
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	make4(&p, mac_b, "10.1.0.2", "10.1.0.3", 64); /* L2 address to a routed pod */
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
 	p.ip.frag_off = htons(0x2000);
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	assert_int_equal(stats_a(s).tc_pkts_redirected, 0);
 	assert_int_equal(stats_a(s).tc_pkts_passed, 6);
 	meshcut__destroy(s);
@@ -257,11 +264,10 @@ static void test_foreign_tc_blocks_redirect(void **state)
 	(void)state;
 	NEED(s);
 	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	meshcut__destroy(s);
 	s = setup_node(f, f | MC_PKT_FOREIGN_OUT);
-	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
+	expect_untouched(s, &p);
 	meshcut__destroy(s);
 }
 
@@ -269,15 +275,13 @@ static void test_conntrack_gate_without_a_flow(void **state)
 {
 	__u32 f = MC_PKT_ON | MC_PKT_ROUTED; /* default policy: conntrack */
 	struct meshcut *s = setup_node(f, f);
-	struct pkt4 p, orig;
+	struct pkt4 p;
 
 	(void)state;
 	NEED(s);
-	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
-	orig = p;
 	/* no conntrack entry for this flow: normal path, counted as policy */
-	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_UNSPEC);
-	assert_memory_equal(&p, &orig, sizeof(p));
+	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
+	expect_untouched(s, &p);
 	assert_int_equal(stats_a(s).tc_pkts_policy, 1);
 	assert_int_equal(stats_a(s).tc_pkts_passed, 1);
 	meshcut__destroy(s);
