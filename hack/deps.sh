@@ -27,6 +27,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The manifest validator (test/deploy) runs on node, from the npm registry.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "installing: nodejs npm"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+deploy_dir=$(cd "$(dirname "$0")/../test/deploy" && pwd)
+if [ ! -d "$deploy_dir/node_modules" ] || [ "$deploy_dir/package-lock.json" -nt "$deploy_dir/node_modules" ]; then
+	(cd "$deploy_dir" && npm ci --silent --no-audit --no-fund && touch node_modules)
+fi
+
 if ! mount -t bpf | grep -q ' /sys/fs/bpf '; then
 	mount -t bpf bpf /sys/fs/bpf
 fi
