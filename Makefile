@@ -109,6 +109,9 @@ check: $(SKELS)
 		--suppress=missingIncludeSystem plugin/
 	$(call msg,TIDY,plugin/)
 	$(Q)clang-tidy --quiet plugin/*.c -- $(filter-out -MMD -MP,$(CFLAGS)) 2>/dev/null
+	$(call msg,SHELLCHK,hack/ test/)
+	$(Q)shellcheck -x --severity=warning hack/*.sh hack/lib/*.sh .ci/run
+	$(Q)shellcheck -s bash --severity=warning test/integration/helpers.bash
 
 demo: all
 	$(Q)hack/demo.sh --no-deps

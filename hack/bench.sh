@@ -52,7 +52,7 @@ rr() {
 	local proto=$1 port=$2 out b0 b1 n hz
 	hz=$(getconf CLK_TCK)
 	b0=$(busy_ticks)
-	out=$(in_pod client sockperf pp $proto -i "$SIP" -p "$port" -m 64 -t "$SECONDS_PER" 2>&1)
+	out=$(in_pod client sockperf pp ${proto:+"$proto"} -i "$SIP" -p "$port" -m 64 -t "$SECONDS_PER" 2>&1)
 	b1=$(busy_ticks)
 	n=$(sed -n 's/.*SentMessages=\([0-9]*\).*/\1/p' <<<"$out" | head -1)
 	awk -v p50="$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \

@@ -8,7 +8,7 @@ pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmnl-dev
 	libcmocka-dev pkg-config
 	iproute2 iptables iputils-ping jq bats socat util-linux conntrack iperf3 sockperf
-	containernetworking-plugins cppcheck clang-tidy
+	containernetworking-plugins cppcheck clang-tidy shellcheck
 )
 
 if [ "$(id -u)" -ne 0 ]; then

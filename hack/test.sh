@@ -3,7 +3,7 @@
 # and the integration tests (bats, real pods), and end with one line
 # "N passed, N failed[, N skipped]". Needs root. --no-deps skips apt-get.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 if [ "${1:-}" != "--no-deps" ]; then
 	hack/deps.sh || exit 1
