@@ -43,6 +43,25 @@ two_pods() {
 	ep_json a | jq -e '.packet.seenPackets == .packet.redirectedPackets + .packet.passedPackets'
 }
 
+@test "bridge dual-stack: IPv6 TCP and UDP are shortcut too, unchanged (L2)" {
+	DUALSTACK=1
+	two_pods
+	B=$(pod_ip b :)
+	# IPv6 needs DAD done on both ends: bounded wait
+	for _ in $(seq 1 30); do nsp a ping -6 -c 1 -W 1 "$B" >/dev/null 2>&1 && break; sleep 0.2; done
+	nsp b ip6tables -A INPUT -p tcp --dport 7001 -m comment --comment mc-all
+	nsp b ip6tables -A INPUT -p tcp --dport 7001 -m hl --hl-eq 64 -m comment --comment mc-hl64
+	tcp_echo a "$B" 7001 500000
+	[ "$(pkt a redirectedPackets)" -gt 20 ]
+	all=$(nsp b ip6tables -w -nvxL INPUT | awk '/mc-all/ { print $1 }')
+	hl=$(nsp b ip6tables -w -nvxL INPUT | awk '/mc-hl64/ { print $1 }')
+	echo "$all packets in b, $hl with hop limit 64"
+	[ "$all" -gt 20 ]
+	[ "$all" = "$hl" ]
+	udp_echo a "$B" 7002 6
+	run -0 nsp a ping -6 -c 2 -i 0.2 -W 2 "$B"
+}
+
 @test "ptp dual-stack: MACs rewritten and TTL / hop limit decremented as the host router would" {
 	PRIMARY=ptp DUALSTACK=1
 	two_pods
