@@ -11,22 +11,22 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <bpf/bpf_helpers.h>
 
-#define MC_EINVAL 22
-#define MC_CT_OPTS_OLD_SZ 12 /* kernels before conntrack zones in bpf_ct_opts */
 #define MC_CT_FIN_TIMEOUT_MS 120000 /* conntrack's own FIN_WAIT / TIME_WAIT */
 #define MC_CT_RST_TIMEOUT_MS 10000  /* conntrack's CLOSE */
 #define MC_TCP_FIN 0x01
 #define MC_TCP_RST 0x04
 
+/* The original 12-byte layout: every kernel with these kfuncs takes it
+ * (newer ones also take a 16-byte one with conntrack zone fields, which we
+ * do not use), so one size serves all and no lookup needs a retry. */
 struct bpf_ct_opts {
 	__s32 netns_id;
 	__s32 error;
 	__u8 l4proto;
 	__u8 dir;
-	__u16 ct_zone_id;
-	__u8 ct_zone_dir;
-	__u8 reserved[3];
+	__u8 reserved[2];
 };
+_Static_assert(sizeof(struct bpf_ct_opts) == 12, "bpf_ct_opts as the kfuncs first took it");
 
 struct ip_ct_tcp {
 	__u8 state;
@@ -56,11 +56,11 @@ struct mc_flow {
 
 /* The verifier wants the tuple's size known at each call. */
 static __always_inline struct nf_conn *ct_lookup(struct __sk_buff *skb, struct mc_flow *f,
-						 struct bpf_ct_opts *opts, __u32 opts_sz)
+						 struct bpf_ct_opts *opts)
 {
 	if (f->v6)
-		return bpf_skb_ct_lookup(skb, &f->tuple, sizeof(f->tuple.ipv6), opts, opts_sz);
-	return bpf_skb_ct_lookup(skb, &f->tuple, sizeof(f->tuple.ipv4), opts, opts_sz);
+		return bpf_skb_ct_lookup(skb, &f->tuple, sizeof(f->tuple.ipv6), opts, sizeof(*opts));
+	return bpf_skb_ct_lookup(skb, &f->tuple, sizeof(f->tuple.ipv4), opts, sizeof(*opts));
 }
 
 /* 1 when the host accepted the flow in both directions and did not NAT it:
@@ -76,12 +76,7 @@ static __always_inline int mc_ct_accepted(struct __sk_buff *skb, struct mc_flow 
 
 	if (!bpf_skb_ct_lookup || !bpf_ct_release)
 		return 0;
-	ct = ct_lookup(skb, f, &opts, sizeof(opts));
-	if (!ct && opts.error == -MC_EINVAL) {
-		struct bpf_ct_opts old = { .netns_id = -1, .l4proto = f->l4proto };
-
-		ct = ct_lookup(skb, f, &old, MC_CT_OPTS_OLD_SZ);
-	}
+	ct = ct_lookup(skb, f, &opts);
 	if (!ct)
 		return 0;
 	status = ct->status;
