@@ -216,11 +216,12 @@ static int pick_conf(const struct mc_install *o, const char *dir, char *name, si
 				snprintf(name, n, "%s", list[found]->d_name);
 			for (int i = 0; i < cnt; i++)
 				free(list[i]);
-			free(list);
-			if (found >= 0)
+			if (found >= 0) {
+				free(list);
 				return 0;
+			}
 		}
-		free(cnt == 0 ? list : NULL);
+		free(list);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (waited_ms >= o->wait_s * 1000L) {
@@ -509,39 +510,36 @@ int uninstall_state(const struct mc_install *o)
 	return path_exists(root) ? -EBUSY : 0;
 }
 
-static int same_file(const char *a, const char *b)
-{
-	char *x = NULL, *y = NULL;
-	size_t xl, yl;
-	int same = read_file(a, &x, &xl, NULL, MAX_BIN) == 0 && read_file(b, &y, &yl, NULL, MAX_BIN) == 0 && xl == yl &&
-		   !memcmp(x, y, xl);
-
-	free(x);
-	free(y);
-	return same;
-}
-
+/* Our own binary into the bin dir, unless the one there is already it. */
 static int install_binary(const struct mc_install *o, char *why, size_t n)
 {
-	char dir[MC_PATH_MAX], dst[2 * MC_PATH_MAX], *buf;
-	size_t len;
+	char dir[MC_PATH_MAX], dst[2 * MC_PATH_MAX], *self = NULL, *there = NULL;
+	size_t len, there_len;
 	mode_t mode;
 	int ret;
 
 	if (install_host_path(o, o->bin_dir, dir, sizeof(dir)) < 0)
 		return -ENAMETOOLONG;
 	snprintf(dst, sizeof(dst), "%s/meshcut", dir);
-	if (same_file("/proc/self/exe", dst))
-		return 0;
-	ret = read_file("/proc/self/exe", &buf, &len, &mode, MAX_BIN);
+	ret = read_file("/proc/self/exe", &self, &len, &mode, MAX_BIN);
 	if (ret < 0)
 		return mc_msg(why, n, "cannot read our own binary: %s", strerror(-ret)), ret;
-	ret = write_atomic(dir, "meshcut", buf, len, mode);
-	free(buf);
-	if (ret < 0)
-		return mc_msg(why, n, "cannot install %s: %s", dst, strerror(-ret)), ret;
+	if (read_file(dst, &there, &there_len, NULL, MAX_BIN) == 0 && there_len == len &&
+	    !memcmp(self, there, len)) {
+		ret = 0;
+		goto out;
+	}
+	ret = write_atomic(dir, "meshcut", self, len, mode);
+	if (ret < 0) {
+		mc_msg(why, n, "cannot install %s: %s", dst, strerror(-ret));
+		goto out;
+	}
 	log_info("installed %s", dst);
-	return 1;
+	ret = 1;
+out:
+	free(there);
+	free(self);
+	return ret;
 }
 
 static int ensure_bpffs(const struct mc_install *o, char *why, size_t n)
