@@ -17,6 +17,7 @@
 #include "mc_stats.h"
 #include "mc_node.h"
 #include "packet.h"
+#include "sock.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -56,7 +57,7 @@ struct {
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, __u32);
 	__type(value, struct mc_stats);
-} mc_stats_v1 SEC(".maps");
+} mc_stats_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -69,7 +70,7 @@ static __always_inline struct mc_stats *stats_of(__u32 slot)
 {
 	if (slot == 0 || slot >= MC_MAX_ENDPOINTS)
 		return 0;
-	return bpf_map_lookup_elem(&mc_stats_v1, &slot);
+	return bpf_map_lookup_elem(&mc_stats_v2, &slot);
 }
 
 /* Host veth ingress: every packet the pod sends. Returns MC_TC_NEXT for
@@ -108,28 +109,291 @@ int mc_tc_ingress(struct __sk_buff *skb)
 	return MC_TC_NEXT;
 }
 
-/* Pod cgroup: TCP socket events of every container in the pod. */
+/* ---- socket shortcut ------------------------------------------------ */
+
+/* Client side at ACTIVE_ESTABLISHED: publish the connection id so that a
+ * local server side can find us. Storage first, then the sockhash entry,
+ * then the id, so that whoever finds the id finds the rest. */
+static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_sock *sk,
+					const struct mc_conn_id *id, __u32 slot,
+					struct mc_stats *st)
+{
+	struct mc_pair pair = { .slot = slot };
+	struct mc_sock *me, *old;
+	__u64 cookie = bpf_get_socket_cookie(skops);
+
+	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!me)
+		return;
+	me->cookie = cookie;
+	me->peer_cookie = 0;
+	me->id = *id;
+	me->slot = slot;
+	me->flags = MC_SK_CLIENT;
+	me->tx = MC_TX_UNDECIDED;
+	if (bpf_sock_hash_update(skops, &mc_socks_v1, &cookie, BPF_NOEXIST) < 0)
+		goto drop_storage;
+	pair.cookie = cookie;
+	pair.sk = (__u64)sk;
+	if (bpf_map_update_elem(&mc_pair_v1, id, &pair, BPF_NOEXIST) < 0) {
+		/* Taken: two live connections share the id. Neither may be
+		 * paired, or one could receive the other's bytes. */
+		old = (void *)bpf_map_lookup_elem(&mc_pair_v1, id);
+		if (old) {
+			__sync_fetch_and_or(&((struct mc_pair *)old)->flags, MC_PAIR_COLLIDED);
+			if (st)
+				st->sock_collisions++;
+		}
+		bpf_map_delete_elem(&mc_socks_v1, &cookie);
+		goto drop_storage;
+	}
+	me->flags |= MC_SK_PENDING;
+	/* to remove the id when the socket closes unpaired */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	return;
+drop_storage:
+	bpf_sk_storage_delete(&mc_sk_v1, sk);
+}
+
+/* Server side at PASSIVE_ESTABLISHED: claim the connection a tracked
+ * client of this node published under the same id. (sockops may not hold a
+ * socket reference, so the client's own mc_sock is completed later, by
+ * pair_complete, from the first message either side sends.) */
+static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_sock *sk,
+					const struct mc_conn_id *id, __u32 slot,
+					struct mc_stats *st)
+{
+	struct mc_pair *pair;
+	struct mc_sock *me;
+	__u64 cookie;
+
+	pair = bpf_map_lookup_elem(&mc_pair_v1, id);
+	if (!pair || pair->server_cookie)
+		return; /* client elsewhere, not accelerated, or already claimed */
+	if (pair->flags & MC_PAIR_COLLIDED) {
+		if (st)
+			st->sock_collisions++;
+		return;
+	}
+	cookie = bpf_get_socket_cookie(skops);
+	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!me)
+		return;
+	me->cookie = cookie;
+	me->peer_cookie = pair->cookie;
+	me->peer_sk = pair->sk;
+	me->id = *id;
+	me->slot = slot;
+	me->peer_slot = pair->slot;
+	me->flags = 0;
+	me->tx = MC_TX_UNDECIDED;
+	if (bpf_sock_hash_update(skops, &mc_socks_v1, &cookie, BPF_NOEXIST) < 0)
+		goto drop_storage;
+	/* the rest first: whoever sees server_cookie reads them */
+	pair->server_sk = (__u64)sk;
+	pair->server_slot = slot;
+	if (__sync_val_compare_and_swap(&pair->server_cookie, 0, cookie) != 0) {
+		bpf_map_delete_elem(&mc_socks_v1, &cookie);
+		goto drop_storage;
+	}
+	if (st)
+		st->sock_paired++;
+	return;
+drop_storage:
+	bpf_sk_storage_delete(&mc_sk_v1, sk);
+}
+
+/* A client that closes before (or without) being paired takes its id with
+ * it. Runs even after the pod's DEL removed its netns entry; DEL also
+ * sweeps mc_pair_v1 itself, for sockets whose cgroup link went first. */
+static __always_inline void sock_closed(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct mc_sock *me;
+	struct mc_pair *pair;
+
+	if (!sk || skops->args[1] != MC_TCP_CLOSE)
+		return;
+	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, 0);
+	if (!me || !(me->flags & MC_SK_PENDING))
+		return;
+	pair = bpf_map_lookup_elem(&mc_pair_v1, &me->id);
+	if (pair && pair->cookie == me->cookie)
+		bpf_map_delete_elem(&mc_pair_v1, &me->id);
+	me->flags &= ~MC_SK_PENDING;
+}
+
+/* Pod cgroup: TCP socket events of every container in the pod. Sockets
+ * enter the shortcut here and only here, at ESTABLISHED: before any byte
+ * of theirs can have gone through TCP and before a reader can wait on
+ * them. */
 SEC("sockops")
 int mc_sockops(struct bpf_sock_ops *skops)
 {
-	__u64 cookie;
+	struct bpf_sock *sk;
+	struct mc_conn_id id;
 	struct mc_ep_ref *ref;
 	struct mc_stats *st;
+	__u64 cookie;
+	int client;
 
+	if (skops->op == BPF_SOCK_OPS_STATE_CB) {
+		sock_closed(skops);
+		return 1;
+	}
 	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB &&
 	    skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		return 1;
+	client = skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB;
 
 	cookie = bpf_get_netns_cookie(skops);
 	ref = bpf_map_lookup_elem(&mc_netns_v1, &cookie);
 	if (!ref)
 		return 1;
 	st = stats_of(ref->slot);
-	if (!st)
+	if (st) {
+		if (client)
+			st->sock_active_estab++;
+		else
+			st->sock_passive_estab++;
+	}
+	sk = skops->sk;
+	if (!sk)
 		return 1;
-	if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
-		st->sock_active_estab++;
+	/* Data in the handshake (TCP Fast Open) already went through TCP. */
+	if (skops->data_segs_in || skops->data_segs_out)
+		return 1;
+	if (!sock_allowed(ref->slot, (__u16)skops->local_port,
+			  bpf_ntohs((__u16)(skops->remote_port >> 16))))
+		return 1;
+	conn_id_of(skops, client, &id);
+	if (client)
+		sock_client(skops, sk, &id, ref->slot, st);
 	else
-		st->sock_passive_estab++;
+		sock_server(skops, sk, &id, ref->slot, st);
 	return 1;
+}
+
+/* Copy a server's claim (mc_pair_v1) into the client's mc_sock, once,
+ * from the client's first message; until then the entry stays. */
+static __always_inline void pair_complete(struct mc_sock *me)
+{
+	struct mc_pair *pair;
+
+	if (!(me->flags & MC_SK_PENDING))
+		return;
+	pair = bpf_map_lookup_elem(&mc_pair_v1, &me->id);
+	if (!pair || pair->cookie != me->cookie || (pair->flags & MC_PAIR_COLLIDED) ||
+	    !pair->server_cookie)
+		return;
+	me->peer_sk = pair->server_sk;
+	me->peer_slot = pair->server_slot;
+	me->peer_cookie = pair->server_cookie;
+	me->flags &= ~MC_SK_PENDING;
+	bpf_map_delete_elem(&mc_pair_v1, &me->id);
+}
+
+/* Every message a tracked socket sends. A direction is redirected only if
+ * its first message was, and once it has gone through TCP it stays there
+ * (mc_sock.h, MC_TX_*). The sender's socket lock is held: tx needs no
+ * atomics. */
+SEC("sk_msg")
+int mc_sk_msg(struct sk_msg_md *msg)
+{
+	struct bpf_sock *sk = msg->sk;
+	struct mc_sock *me;
+	struct mc_stats *st;
+	__u64 peer_cookie;
+	__u32 size = msg->size, limit = 0;
+	long queued;
+
+	if (!sk)
+		return SK_PASS;
+	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, 0);
+	if (!me)
+		return SK_PASS;
+	st = stats_of(me->slot);
+	if (me->tx == MC_TX_TCP)
+		goto pass;
+	if (!me->peer_cookie)
+		pair_complete(me); /* we are the client */
+	peer_cookie = me->peer_cookie;
+	if (!peer_cookie || (me->flags & (MC_SK_DRAIN | MC_SK_COLLIDED)))
+		goto to_tcp;
+	/* bounded like TCP's buffers: past the limit, TCP makes us wait */
+	queued = psock_queued(me->peer_sk, &limit);
+	if (queued < 0 || (__u64)queued + size > limit)
+		goto to_tcp;
+	if (bpf_msg_redirect_hash(msg, &mc_socks_v1, &peer_cookie, BPF_F_INGRESS) != SK_PASS)
+		goto to_tcp; /* the peer is gone */
+	me->tx = MC_TX_REDIRECT;
+	if (st) {
+		st->msg_redirected++;
+		st->msg_bytes_redirected += size;
+	}
+	return SK_PASS;
+to_tcp:
+	if (me->tx == MC_TX_REDIRECT && st)
+		st->sock_back_to_tcp++;
+	me->tx = MC_TX_TCP;
+pass:
+	if (st) {
+		st->msg_passed++;
+		st->msg_bytes_passed += size;
+	}
+	return SK_PASS;
+}
+
+/* bpf_iter over mc_socks_v1, run by DEL, GC and uninstall (mc_sweep_v1
+ * holds the arguments). MARK stops every sender towards the slot's
+ * sockets; REMOVE then takes out those whose reader has read everything
+ * redirected to it: removing a socket from the sockhash frees whatever
+ * it still had queued, so a socket with unread data stays until a later
+ * pass or until it closes (which removes it too). */
+struct bpf_iter_meta___mc {
+	void *seq;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__sockmap___mc {
+	struct bpf_iter_meta___mc *meta;
+	void *key;
+	void *sk;
+} __attribute__((preserve_access_index));
+
+SEC("iter/sockmap")
+int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
+{
+	struct mc_sweep *sw;
+	struct mc_sock *s;
+	void *sk = ctx->sk;
+	__u64 *key = ctx->key, cookie;
+	__u32 zero = 0, limit;
+
+	sw = bpf_map_lookup_elem(&mc_sweep_v1, &zero);
+	if (!sw || !sk || !key)
+		return 0;
+	s = bpf_sk_storage_get(&mc_sk_v1, sk, 0, 0);
+	if (!s)
+		return 0;
+	if (sw->phase == MC_SWEEP_MARK) {
+		/* both ends: a sender only reads its own mc_sock */
+		if (!sw->slot || s->slot == sw->slot || s->peer_slot == sw->slot) {
+			__sync_fetch_and_or(&s->flags, MC_SK_DRAIN);
+			sw->matched++;
+		}
+		return 0;
+	}
+	if ((sw->slot && s->slot != sw->slot) || !(s->flags & MC_SK_DRAIN))
+		return 0;
+	sw->matched++;
+	if (psock_queued((__u64)sk, &limit) != 0) {
+		sw->pending++;
+		return 0;
+	}
+	cookie = *key; /* the key buffer is read-only */
+	/* storage first: a sender that still finds the socket sees no peer */
+	bpf_sk_storage_delete(&mc_sk_v1, sk);
+	if (bpf_map_delete_elem(&mc_socks_v1, &cookie) == 0)
+		sw->removed++;
+	return 0;
 }

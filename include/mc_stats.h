@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-endpoint counters: mc_stats_v1, a per-CPU array indexed by the
+/* Per-endpoint counters: mc_stats_v2, a per-CPU array indexed by the
  * endpoint's slot. The plugin zeroes a slot at ADD and at DEL and sums the
  * CPUs when it reads. */
 #ifndef MC_STATS_H
@@ -20,13 +20,16 @@ struct mc_stats {
 	/* socket shortcut (sockops + sk_msg) */
 	__u64 sock_active_estab;
 	__u64 sock_passive_estab;
-	__u64 msg_redirected;
+	__u64 msg_redirected; /* messages this endpoint's sockets handed over */
 	__u64 msg_bytes_redirected;
-	__u64 msg_passed;
+	__u64 msg_passed; /* messages of tracked sockets sent through TCP */
 	__u64 msg_bytes_passed;
-	__u64 sock_collisions;
-	__u64 reserved;
+	__u64 sock_collisions; /* connection ids seen twice: both stay on TCP */
+	__u64 sock_paired;     /* connections whose two ends were paired */
+	__u64 sock_back_to_tcp; /* directions that went back to TCP after
+				  * redirecting (queue bound, peer gone, DEL) */
+	__u64 reserved[3];
 };
-_Static_assert(sizeof(struct mc_stats) == 128, "mc_stats is ABI");
+_Static_assert(sizeof(struct mc_stats) == 160, "mc_stats is ABI");
 
 #endif

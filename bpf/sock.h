@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The socket shortcut: maps and helpers for mc_sockops, mc_sk_msg and
+ * mc_sock_sweep (meshcut.bpf.c). docs/socket-shortcut.md explains the
+ * rules; the comments here say where each one is enforced. */
+#ifndef MC_BPF_SOCK_H
+#define MC_BPF_SOCK_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "mc_sock.h"
+
+#define MC_AF_INET_ 2
+#define MC_TCP_CLOSE 7
+/* sk_user_data carries flag bits below the psock pointer */
+#define MC_SK_USER_DATA_PTRMASK (~7UL)
+
+/* A receiver may have at most this much redirected data unread (or its
+ * sk_rcvbuf, if larger) before its sender goes back to TCP, where TCP's own
+ * buffers make the writer wait. Plain TCP between two local sockets holds
+ * a few MiB in flight; this stays below that. */
+#define MC_QUEUE_MIN (1U << 20)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, MC_MAX_SOCKS);
+	__type(key, __u64);
+	__type(value, __u64);
+} mc_socks_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MC_MAX_SOCKS);
+	__type(key, struct mc_conn_id);
+	__type(value, struct mc_pair);
+} mc_pair_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mc_sock);
+} mc_sk_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MC_MAX_ENDPOINTS);
+	__type(key, __u32);
+	__type(value, struct mc_sock_cfg);
+} mc_sockcfg_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mc_sweep);
+} mc_sweep_v1 SEC(".maps");
+
+/* Kernel structures read with CO-RE; the ___mc suffix keeps them apart from
+ * UAPI names, and libbpf matches them against the running kernel's BTF. */
+struct sock___mc {
+	void *sk_user_data;
+	int sk_rcvbuf;
+} __attribute__((preserve_access_index));
+
+struct sk_psock___mc {
+	__u32 msg_tot_len;
+} __attribute__((preserve_access_index));
+
+/* Bytes redirected to the socket at address sk that its reader has not
+ * read yet, or -1 when the kernel does not say (then nothing is redirected
+ * to it); *limit is how much it may hold. The address comes from a socket
+ * that was alive when it was recorded; it is only read, with
+ * bpf_probe_read_kernel. If that socket is gone, what is read is
+ * meaningless, but then the redirect, by cookie, finds no socket and the
+ * message goes to TCP anyway. */
+static __always_inline long psock_queued(__u64 sk, __u32 *limit)
+{
+	const struct sock___mc *s = (const void *)sk;
+	unsigned long ud = 0;
+	__u32 queued = 0;
+	int rcvbuf = 0;
+
+	if (!sk || !bpf_core_field_exists(struct sk_psock___mc, msg_tot_len))
+		return -1;
+	if (bpf_probe_read_kernel(&ud, sizeof(ud), &s->sk_user_data) < 0 ||
+	    bpf_probe_read_kernel(&rcvbuf, sizeof(rcvbuf), &s->sk_rcvbuf) < 0)
+		return -1;
+	ud &= MC_SK_USER_DATA_PTRMASK;
+	if (!ud || bpf_probe_read_kernel(&queued, sizeof(queued),
+					 &((const struct sk_psock___mc *)ud)->msg_tot_len) < 0)
+		return -1;
+	*limit = rcvbuf > (int)MC_QUEUE_MIN ? (__u32)rcvbuf : MC_QUEUE_MIN;
+	return queued;
+}
+
+/* One 4-byte context load each: clang would merge neighbours into an
+ * 8-byte load, which the verifier refuses for bpf_sock_ops. */
+#define CTX_U32(field) (*(volatile const __u32 *)&(field))
+
+static __always_inline void v4_mapped(__u8 *out, __u32 a)
+{
+	out[10] = 0xff;
+	out[11] = 0xff;
+	__builtin_memcpy(&out[12], &a, 4);
+}
+
+/* The connection id both ends agree on (mc_sock.h). */
+static __always_inline void conn_id_of(const struct bpf_sock_ops *skops, int client,
+				       struct mc_conn_id *id)
+{
+	__u32 w[4];
+
+	__builtin_memset(id, 0, sizeof(*id));
+	if (skops->family == MC_AF_INET_) {
+		if (client)
+			v4_mapped(id->client_addr, CTX_U32(skops->local_ip4));
+		else
+			v4_mapped(id->client_addr, CTX_U32(skops->remote_ip4));
+	} else if (client) {
+		w[0] = CTX_U32(skops->local_ip6[0]);
+		w[1] = CTX_U32(skops->local_ip6[1]);
+		w[2] = CTX_U32(skops->local_ip6[2]);
+		w[3] = CTX_U32(skops->local_ip6[3]);
+		__builtin_memcpy(id->client_addr, w, 16);
+	} else {
+		w[0] = CTX_U32(skops->remote_ip6[0]);
+		w[1] = CTX_U32(skops->remote_ip6[1]);
+		w[2] = CTX_U32(skops->remote_ip6[2]);
+		w[3] = CTX_U32(skops->remote_ip6[3]);
+		__builtin_memcpy(id->client_addr, w, 16);
+	}
+	/* At *_ESTABLISHED_CB: snd_nxt = own ISN + 1, rcv_nxt = peer ISN + 1. */
+	if (client) {
+		id->client_port = (__u16)CTX_U32(skops->local_port);
+		id->isn_client = CTX_U32(skops->snd_nxt) - 1;
+		id->isn_server = CTX_U32(skops->rcv_nxt) - 1;
+	} else {
+		id->client_port = bpf_ntohs((__u16)(CTX_U32(skops->remote_port) >> 16));
+		id->isn_client = CTX_U32(skops->rcv_nxt) - 1;
+		id->isn_server = CTX_U32(skops->snd_nxt) - 1;
+	}
+}
+
+static __always_inline int conn_id_eq(const struct mc_conn_id *a, const struct mc_conn_id *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* May this endpoint's socket, with these ports, enter the shortcut? */
+static __always_inline int sock_allowed(__u32 slot, __u16 a, __u16 b)
+{
+	struct mc_sock_cfg *cfg = bpf_map_lookup_elem(&mc_sockcfg_v1, &slot);
+
+	if (!cfg || !(cfg->flags & MC_SOCKCFG_REDIRECT))
+		return 0;
+#pragma unroll
+	for (int i = 0; i < MC_MAX_EXCLUDE_PORTS; i++) {
+		__u16 p = cfg->exclude_ports[i];
+
+		if (p && (p == a || p == b))
+			return 0;
+	}
+	return 1;
+}
+
+#endif

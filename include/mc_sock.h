@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The socket shortcut's state (see docs/socket-shortcut.md):
+ *
+ *   mc_socks_v1   sockhash, key = socket cookie: every socket that may
+ *                 send or receive redirected data. Its sk_msg program is
+ *                 mc_sk_msg.
+ *   mc_pair_v1    hash, key = mc_conn_id: the client side of a connection
+ *                 waiting for its server side to establish on this node.
+ *   mc_sk_v1      sk_storage, value = mc_sock: per-socket decisions. Freed
+ *                 by the kernel with the socket.
+ *   mc_sockcfg_v1 array by endpoint slot: per-pod settings.
+ *   mc_sweep_v1   one entry: arguments and results of mc_sock_sweep, the
+ *                 iterator DEL runs over mc_socks_v1. */
+#ifndef MC_SOCK_H
+#define MC_SOCK_H
+
+#include "mc_common.h"
+
+#define MC_MAX_SOCKS 65536
+#define MC_MAX_EXCLUDE_PORTS 8
+
+/* Both ends of one TCP connection compute the same id, whatever NAT did to
+ * the server's address: the client's endpoint as the server saw it (DNAT
+ * and REDIRECT never change the source) and both initial sequence numbers,
+ * which no NAT rewrites. IPv4 is stored v4-mapped (::ffff:a.b.c.d), so a
+ * dual-stack listener's v4-mapped socket pairs with its AF_INET client. */
+struct mc_conn_id {
+	__u8 client_addr[16];
+	__u32 isn_client;
+	__u32 isn_server;
+	__u16 client_port; /* host byte order */
+	__u16 pad0;
+	__u32 pad1;
+};
+_Static_assert(sizeof(struct mc_conn_id) == 32, "mc_conn_id is ABI");
+
+#define MC_PAIR_COLLIDED (1U << 0) /* a second client claimed this id */
+
+/* The client publishes cookie; the server that finds it claims the
+ * connection by setting server_cookie (compare-and-swap from 0). Whichever
+ * side sends first then copies the pairing into the client's mc_sock and
+ * deletes the entry; a client that closes first deletes it itself. */
+struct mc_pair {
+	__u64 cookie;	     /* the client socket */
+	__u64 server_cookie; /* the server socket, once one claimed it */
+	__u64 sk;	     /* addresses of the two struct sock, read (never */
+	__u64 server_sk;     /* dereferenced) to see how much a reader has queued */
+	__u32 slot;	     /* the client's endpoint */
+	__u32 server_slot;
+	__u32 flags; /* MC_PAIR_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mc_pair) == 48, "mc_pair is ABI");
+
+/* What one direction (this socket's sends) does. Only ever moves
+ * UNDECIDED -> REDIRECT -> TCP or UNDECIDED -> TCP: redirected bytes are
+ * read before TCP bytes, so going back to TCP keeps the order, while TCP
+ * bytes may still be in flight when a redirect would overtake them. */
+enum {
+	MC_TX_UNDECIDED = 0,
+	MC_TX_REDIRECT = 1,
+	MC_TX_TCP = 2,
+};
+
+#define MC_SK_CLIENT (1U << 0)	 /* the active (connecting) side */
+#define MC_SK_PENDING (1U << 1)	 /* client whose mc_pair_v1 entry is still there */
+#define MC_SK_COLLIDED (1U << 2) /* its connection id was not unique */
+#define MC_SK_DRAIN (1U << 3)	 /* DEL of its or its peer's pod: redirect no more */
+
+struct mc_sock {
+	__u64 cookie;	   /* this socket */
+	__u64 peer_cookie; /* the other end, once paired; 0 before */
+	__u64 peer_sk;	   /* its struct sock, for psock_queued() only */
+	struct mc_conn_id id;
+	__u32 slot;	 /* endpoint that owns it */
+	__u32 peer_slot; /* endpoint that owns the other end */
+	__u32 flags;	 /* MC_SK_* */
+	__u32 tx;	 /* MC_TX_* */
+};
+_Static_assert(sizeof(struct mc_sock) == 72, "mc_sock is ABI");
+
+/* socketRedirect: the pod's sockets may enter the sockhash. Without it
+ * mc_sockops only counts (see docs/socket-shortcut.md for why it is not
+ * the default yet). */
+#define MC_SOCKCFG_REDIRECT (1U << 0)
+
+struct mc_sock_cfg {
+	__u16 exclude_ports[MC_MAX_EXCLUDE_PORTS]; /* 0 = unused */
+	__u32 flags;				   /* MC_SOCKCFG_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mc_sock_cfg) == 24, "mc_sock_cfg is ABI");
+
+enum {
+	MC_SWEEP_MARK = 1,   /* flag MC_SK_DRAIN the slot's sockets and their peers */
+	MC_SWEEP_REMOVE = 2, /* drop those with nothing queued for their reader */
+};
+
+struct mc_sweep {
+	__u32 slot;  /* 0: every socket */
+	__u32 phase; /* MC_SWEEP_* */
+	__u32 matched;
+	__u32 removed;
+	__u32 pending; /* still hold redirected bytes their reader has not read */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mc_sweep) == 24, "mc_sweep is ABI");
+
+#endif
