@@ -38,6 +38,8 @@ static void add_stats(cJSON *o, const struct mc_stats *st)
 	cJSON_AddNumberToObject(s, "passedMessages", (double)st->msg_passed);
 	cJSON_AddNumberToObject(s, "passedBytes", (double)st->msg_bytes_passed);
 	cJSON_AddNumberToObject(s, "collisions", (double)st->sock_collisions);
+	cJSON_AddNumberToObject(s, "paired", (double)st->sock_paired);
+	cJSON_AddNumberToObject(s, "backToTcp", (double)st->sock_back_to_tcp);
 }
 
 static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
@@ -57,14 +59,15 @@ static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, v
 		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
 			off += snprintf(ips + off, sizeof(ips) - off, "%s%s", i ? "," : "",
 					mc_addr_str(&ep->addrs[i], a, sizeof(a)));
-		printf("%-16.16s %-6s %-24.24s %-9s %-15s %-28s %-28s %s%s%s pkt=%llu/%llu sock=%llu\n",
+		printf("%-16.16s %-6s %-24.24s %-9s %-15s %-28s %-28s %s%s%s pkt=%llu/%llu msg=%llu/%llu\n",
 		       key->container_id, key->ifname,
 		       ep->k8s_pod[0] ? ep->k8s_pod : "-", ep_state_name(ep->state),
 		       ep->veth_name[0] ? ep->veth_name : "-", ips[0] ? ips : "-", attached,
 		       ep->degraded ? degraded : "", ep->degraded ? ": " : "",
 		       ep->degraded ? ep->reason : "",
 		       (unsigned long long)st.tc_pkts_redirected, (unsigned long long)st.tc_pkts_seen,
-		       (unsigned long long)(st.sock_active_estab + st.sock_passive_estab));
+		       (unsigned long long)st.msg_redirected,
+		       (unsigned long long)(st.msg_redirected + st.msg_passed));
 		return 0;
 	}
 	o = cJSON_CreateObject();

@@ -15,6 +15,7 @@
 #include "meshcut.h"
 #include "node.h"
 #include "packet.h"
+#include "sock.h"
 #include "pod.h"
 
 static int print_prev_result(struct mc_ctx *ctx)
@@ -122,6 +123,8 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_store(node, &key, ep);
 	}
 	if (conf->socket_shortcut && ep->cgroup_id) {
+		if (sock_cfg_write(node, ep->slot, conf) < 0)
+			log_warn("cannot write the socket shortcut settings: %s", strerror(errno));
 		ep_attach_sockops(node, &key, ep, &paths);
 		ep_store(node, &key, ep);
 	}

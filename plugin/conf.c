@@ -51,6 +51,27 @@ static int get_enum(cJSON *obj, const char *key, const char *const *names, int *
 	return conf_err(err, "field '%s' must be %s", key, list);
 }
 
+/* "excludePorts": [15020, 15021]: TCP ports (either end) the socket
+ * shortcut leaves alone, e.g. health checks that must see the real path. */
+static int get_ports(cJSON *obj, const char *key, struct mc_conf *conf, struct mc_err *err)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(obj, key), *e;
+
+	if (!a || cJSON_IsNull(a))
+		return 0;
+	if (!cJSON_IsArray(a))
+		return conf_err(err, "field '%s' must be an array of port numbers", key);
+	if (cJSON_GetArraySize(a) > MC_MAX_EXCLUDE_PORTS)
+		return conf_err(err, "field '%s' has more than %d ports", key, MC_MAX_EXCLUDE_PORTS);
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsNumber(e) || e->valuedouble != (double)(int)e->valuedouble ||
+		    e->valueint < 1 || e->valueint > 65535)
+			return conf_err(err, "field '%s' must hold integers from 1 to 65535", key);
+		conf->exclude_ports[conf->n_exclude_ports++] = (__u16)e->valueint;
+	}
+	return 0;
+}
+
 static int get_bool(cJSON *obj, const char *key, bool *dst, struct mc_err *err)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -289,9 +310,12 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 
 	if (get_enum(root, "failurePolicy", (const char *const[]){ "ignore", "fail", NULL }, &fp, err) < 0 ||
 	    get_bool(root, "socketShortcut", &conf->socket_shortcut, err) < 0 ||
+	    get_bool(root, "socketRedirect", &conf->socket_redirect, err) < 0 ||
 	    get_bool(root, "packetShortcut", &conf->packet_shortcut, err) < 0 ||
 	    get_enum(root, "tcAttachMode", (const char *const[]){ "auto", "tcx", "legacy", NULL }, &tcm, err) < 0 ||
 	    get_enum(root, "packetPolicy", (const char *const[]){ "conntrack", "trust", NULL }, &pp, err) < 0)
+		return -1;
+	if (get_ports(root, "excludePorts", conf, err) < 0)
 		return -1;
 	conf->failure_policy = (enum mc_failure_policy)fp;
 	conf->tc_mode = (enum mc_tc_mode)tcm;

@@ -9,6 +9,7 @@
 #include "cni.h"
 #include "log.h"
 #include "mc_endpoint.h"
+#include "mc_sock.h"
 
 #define MC_DEFAULT_BPFFS_ROOT "/sys/fs/bpf/meshcut"
 #define MC_PATH_MAX 256
@@ -41,9 +42,12 @@ struct mc_conf {
 	char cgroup_root[MC_PATH_MAX]; /* empty: detect */
 	enum mc_failure_policy failure_policy;
 	bool socket_shortcut;
+	bool socket_redirect; /* socketRedirect: sockets may enter the sockhash */
 	bool packet_shortcut;
 	enum mc_tc_mode tc_mode;
 	enum mc_pkt_policy pkt_policy;
+	int n_exclude_ports; /* excludePorts: never shortcut these TCP ports */
+	__u16 exclude_ports[MC_MAX_EXCLUDE_PORTS];
 	char rc_cgroup_path[MC_PATH_MAX]; /* runtimeConfig.cgroupPath */
 
 	/* prevResult, when present; the object itself is kept for printing */

@@ -14,6 +14,7 @@
 
 #include "compat.h"
 #include "endpoint.h"
+#include "sock.h"
 #include "log.h"
 
 int ep_key_make(struct mc_ep_key *key, const char *container_id, const char *ifname)
@@ -481,6 +482,10 @@ int ep_teardown(const struct mc_node *node, const struct mc_ep_key *key,
 	/* links first: from here on no program runs for this pod */
 	unpin_link(p.tc);
 	unpin_link(p.sockops);
+	if (ep && (ep->attached & MC_ATT_SOCKOPS) && ep->slot) {
+		sock_teardown(node, ep->slot, MC_SOCK_DRAIN_MS);
+		sock_cfg_write(node, ep->slot, NULL);
+	}
 	if (ep) {
 		if ((ep->attached & (MC_ATT_TC_LEGACY | MC_ATT_QDISC_CREATED)) && ep->veth_ifindex)
 			legacy_detach(ep->veth_ifindex, ep->veth_name,

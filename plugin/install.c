@@ -30,6 +30,7 @@
 #include "conflist.h"
 #include "endpoint.h"
 #include "install.h"
+#include "sock.h"
 #include "log.h"
 #include "node.h"
 
@@ -502,6 +503,9 @@ int uninstall_state(const struct mc_install *o)
 	ret = node_open(&node, root, MC_NODE_EXISTING, true, why, sizeof(why));
 	if (ret == 0) {
 		ep_foreach(&node, teardown_one, &node);
+		/* sockets no endpoint claims any more (their pod's DEL left
+		 * them because a reader was behind) */
+		sock_teardown(&node, 0, MC_SOCK_DRAIN_MS);
 		node_close(&node);
 	}
 	/* whatever is left under our root is ours: maps, programs, stale dirs */

@@ -23,11 +23,18 @@
 const char *const mc_map_names[MC_MAP_COUNT] = {
 	[MC_MAP_ENDPOINTS] = "mc_endpoints_v1", [MC_MAP_DP] = "mc_dp_v1",
 	[MC_MAP_VETH] = "mc_veth_v1",		[MC_MAP_NETNS] = "mc_netns_v1",
-	[MC_MAP_STATS] = "mc_stats_v1",		[MC_MAP_NODE] = "mc_node_v1",
+	[MC_MAP_STATS] = "mc_stats_v2",		[MC_MAP_NODE] = "mc_node_v1",
+	[MC_MAP_SOCKS] = "mc_socks_v1",		[MC_MAP_PAIR] = "mc_pair_v1",
+	[MC_MAP_SK] = "mc_sk_v1",		[MC_MAP_SOCKCFG] = "mc_sockcfg_v1",
+	[MC_MAP_SWEEP] = "mc_sweep_v1",
 };
+/* pins of map layouts this binary replaced (a new suffix each time) */
+static const char *const obsolete_maps[] = { "mc_stats_v1" };
 const char *const mc_prog_names[MC_PROG_COUNT] = {
 	[MC_PROG_TC] = "mc_tc_ingress",
 	[MC_PROG_SOCKOPS] = "mc_sockops",
+	[MC_PROG_SK_MSG] = "mc_sk_msg",
+	[MC_PROG_SWEEP] = "mc_sock_sweep",
 };
 
 int path_join(char *out, size_t n, const char *a, const char *b)
@@ -215,6 +222,20 @@ static int node_load(struct mc_node *node, char *why, size_t why_len)
 	if (ret < 0) {
 		mc_msg(why, why_len, "cannot open pinned node objects: %s", strerror(-ret));
 		goto out;
+	}
+	/* The sockhash runs mc_sk_msg for every socket it holds; a socket
+	 * keeps the program it was inserted with, so an upgrade reaches new
+	 * connections only, and old ones keep working as they were. */
+	if (bpf_prog_attach(node->progs[MC_PROG_SK_MSG], node->maps[MC_MAP_SOCKS],
+			    BPF_SK_MSG_VERDICT, 0) < 0) {
+		ret = -errno;
+		mc_msg(why, why_len, "cannot attach mc_sk_msg to mc_socks_v1: %s", strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < (int)(sizeof(obsolete_maps) / sizeof(obsolete_maps[0])); i++) {
+		snprintf(p, sizeof(p), "%s/maps/%s", node->root, obsolete_maps[i]);
+		if (unlink(p) == 0)
+			log_info("removed %s, replaced by a newer layout", p);
 	}
 	/* existing endpoints run the programs just pinned */
 	ret = endpoints_upgrade(node);

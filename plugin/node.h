@@ -3,7 +3,8 @@
  * from the embedded skeleton and pinned under the bpffs root:
  *
  *   <root>/maps/<map>          mc_endpoints_v1, mc_dp_v1, ...
- *   <root>/progs/<prog>        mc_tc_ingress, mc_sockops
+ *   <root>/progs/<prog>        mc_tc_ingress, mc_sockops, mc_sk_msg,
+ *                              mc_sock_sweep
  *   <root>/endpoints/<cid>/<ifname>/{tc,sockops}   per-pod links
  *
  * The root directory itself is the lock (flock) that serialises changes. */
@@ -23,9 +24,14 @@ enum mc_map_id {
 	MC_MAP_NETNS,
 	MC_MAP_STATS,
 	MC_MAP_NODE,
+	MC_MAP_SOCKS,
+	MC_MAP_PAIR,
+	MC_MAP_SK,
+	MC_MAP_SOCKCFG,
+	MC_MAP_SWEEP,
 	MC_MAP_COUNT
 };
-enum mc_prog_id { MC_PROG_TC, MC_PROG_SOCKOPS, MC_PROG_COUNT };
+enum mc_prog_id { MC_PROG_TC, MC_PROG_SOCKOPS, MC_PROG_SK_MSG, MC_PROG_SWEEP, MC_PROG_COUNT };
 
 extern const char *const mc_map_names[MC_MAP_COUNT];
 extern const char *const mc_prog_names[MC_PROG_COUNT];

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "mc_sock.h"
+#include "sock.h"
+
+int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf)
+{
+	struct mc_sock_cfg cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (conf && conf->socket_redirect)
+		cfg.flags |= MC_SOCKCFG_REDIRECT;
+	if (conf)
+		for (int i = 0; i < conf->n_exclude_ports && i < MC_MAX_EXCLUDE_PORTS; i++)
+			cfg.exclude_ports[i] = conf->exclude_ports[i];
+	if (node->maps[MC_MAP_SOCKCFG] < 0)
+		return -EBADF;
+	return bpf_map_update_elem(node->maps[MC_MAP_SOCKCFG], &slot, &cfg, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* Run mc_sock_sweep once over mc_socks_v1 with (slot, phase). */
+static int sweep(const struct mc_node *node, __u32 slot, __u32 phase, struct mc_sweep *out)
+{
+	struct mc_sweep arg = { .slot = slot, .phase = phase };
+	union bpf_iter_link_info info;
+	char buf[64];
+	__u32 zero = 0;
+	int link, iter, ret = 0;
+	ssize_t r;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_update_elem(node->maps[MC_MAP_SWEEP], &zero, &arg, BPF_ANY) < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	info.map.map_fd = (__u32)node->maps[MC_MAP_SOCKS];
+	LIBBPF_OPTS(bpf_link_create_opts, o, .iter_info = &info, .iter_info_len = sizeof(info));
+	link = bpf_link_create(node->progs[MC_PROG_SWEEP], 0, BPF_TRACE_ITER, &o);
+	if (link < 0)
+		return -errno;
+	iter = bpf_iter_create(link);
+	if (iter < 0) {
+		ret = -errno;
+		goto out_link;
+	}
+	while ((r = read(iter, buf, sizeof(buf))) > 0)
+		;
+	if (r < 0)
+		ret = -errno;
+	close(iter);
+	if (ret == 0 && bpf_map_lookup_elem(node->maps[MC_MAP_SWEEP], &zero, out) < 0)
+		ret = -errno;
+out_link:
+	close(link);
+	return ret;
+}
+
+/* Connection ids a client of slot published, or a server of slot claimed:
+ * without them nobody can pair with the pod's sockets any more. */
+static void pair_sweep(const struct mc_node *node, __u32 slot)
+{
+	struct mc_conn_id key, next, *prev = NULL;
+	struct mc_pair v;
+	int fd = node->maps[MC_MAP_PAIR];
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) < 0)
+			continue;
+		if (!slot || v.slot == slot || v.server_slot == slot)
+			bpf_map_delete_elem(fd, &key); /* next_key still works from a deleted key */
+	}
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int sock_teardown(const struct mc_node *node, __u32 slot, int wait_ms)
+{
+	struct mc_sweep res = { 0 };
+	int ret, waited = 0;
+
+	if (node->maps[MC_MAP_SOCKS] < 0 || node->maps[MC_MAP_PAIR] < 0 ||
+	    node->maps[MC_MAP_SWEEP] < 0 || node->progs[MC_PROG_SWEEP] < 0)
+		return 0; /* an older node: nothing of this kind was made */
+	pair_sweep(node, slot);
+	ret = sweep(node, slot, MC_SWEEP_MARK, &res);
+	if (ret < 0) {
+		log_warn("cannot stop the socket shortcut of slot %u: %s", slot, strerror(-ret));
+		return ret;
+	}
+	if (!res.matched)
+		return 0;
+	/* A sender that read its mc_sock just before MARK may still be
+	 * handing over its last message: let it finish. */
+	sleep_ms(20);
+	for (;;) {
+		ret = sweep(node, slot, MC_SWEEP_REMOVE, &res);
+		if (ret < 0) {
+			log_warn("cannot remove sockets of slot %u: %s", slot, strerror(-ret));
+			return ret;
+		}
+		if (!res.pending || waited >= wait_ms)
+			break;
+		sleep_ms(20);
+		waited += 20;
+	}
+	if (res.pending)
+		log_warn("%u sockets still hold redirected data their reader has not read; they stay in the shortcut until they close",
+			 res.pending);
+	log_info("socket shortcut: %u sockets taken out", res.removed);
+	return (int)res.pending;
+}
