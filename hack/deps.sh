@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmnl-dev
 	libcmocka-dev pkg-config
-	iproute2 iptables iputils-ping jq bats socat util-linux conntrack iperf3 sockperf
+	iproute2 iptables iputils-ping jq bats socat python3 util-linux conntrack iperf3 sockperf
 	containernetworking-plugins cppcheck clang-tidy shellcheck
 )
 

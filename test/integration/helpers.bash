@@ -258,3 +258,25 @@ bandwidth_pod() {
 iperf_mbps() {
 	nsp "$1" timeout 15 iperf3 -c "$2" -t 2 -J | jq '.end.sum_received.bits_per_second / 1e6 | floor'
 }
+
+# in_pod POD CMD...: run CMD in POD's netns and cgroup, as a container would
+# (sockops sees only sockets of processes in the pod's cgroup). For a
+# background server: in_pod POD CMD 3>&- & PIDS+=($!)
+in_pod() {
+	local pod=$1
+	shift
+	(echo "$BASHPID" > "$CGDIR/$pod/cgroup.procs" && exec nsenter --net="/var/run/netns/$ID-$pod" "$@")
+}
+
+# sock POD FIELD: a socket shortcut counter of POD
+sock() { ep_json "$1" | jq -r ".socket.$2"; }
+
+# wait_listen POD PORT: until something listens on PORT in POD (bounded)
+wait_listen() {
+	local i
+	for i in $(seq 1 50); do
+		nsp "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}

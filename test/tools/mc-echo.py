@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Request/response over TCP with every byte checked, for socket.bats.
+
+  mc-echo.py serve ADDR PORT            echo every connection until EOF
+  mc-echo.py client ADDR PORT [--count N] [--interval S] [--max-size N]
+                                        N messages of growing random size,
+                                        each echoed back and compared
+
+One connection per client run, so a test can change things (DEL, rules)
+while it is open. Exits 1 with a line saying what differed."""
+import os
+import socket
+import sys
+import threading
+import time
+
+
+def serve(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(64)
+    print("listening", flush=True)
+
+    def one(c):
+        with c:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    return
+                c.sendall(d)
+
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=one, args=(c,), daemon=True).start()
+
+
+def client(addr, port, count, interval, max_size):
+    c = socket.create_connection((addr, port), timeout=10)
+    total = 0
+    for i in range(count):
+        m = os.urandom(1 + (i * 7919) % max_size)
+        c.sendall(m)
+        r = b""
+        while len(r) < len(m):
+            d = c.recv(65536)
+            if not d:
+                print(f"message {i}: EOF after {len(r)} of {len(m)} bytes")
+                return 1
+            r += d
+        if r != m:
+            print(f"message {i}: echo differs")
+            return 1
+        total += len(m)
+        if interval:
+            time.sleep(interval)
+    c.close()
+    print(f"ok messages={count} bytes={total}")
+    return 0
+
+
+def main():
+    a = sys.argv
+    if len(a) >= 4 and a[1] == "serve":
+        serve(a[2], int(a[3]))
+        return 0
+    if len(a) >= 4 and a[1] == "client":
+        opts = {"--count": "50", "--interval": "0", "--max-size": "20000"}
+        for k, v in zip(a[4::2], a[5::2]):
+            opts[k] = v
+        return client(a[2], int(a[3]), int(opts["--count"]),
+                      float(opts["--interval"]), int(opts["--max-size"]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: Apache-2.0
+/* mc-stream: checks TCP byte streams end to end, for the socket shortcut's
+ * integrity tests.
+ *
+ *   mc-stream serve ADDR PORT [--slow MS]
+ *   mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N]
+ *                    [--bind ADDR:PORT] [--timeout S]
+ *
+ * Each connection starts with a header (length, seed). The client then
+ * writes a pseudo-random stream derived from its seed in writes of random
+ * size (1 byte to 1 MiB), and shuts down its write side. The server reads
+ * with random read sizes, checks every byte against the same generator
+ * (a lost, reordered, corrupted or misdelivered byte changes what follows),
+ * checks that EOF comes exactly after the last byte, then answers with a
+ * stream of its own (seed + 1) and closes; the client checks that one the
+ * same way. With --slow, the server waits MS milliseconds before it starts
+ * reading and between reads of its first MiB (a slow reader behind a fast
+ * writer). Prints one line per failure and exits 1 on any; on success
+ * prints "ok conns=N bytes=N". Every run is bounded by --timeout (alarm). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_IO (1U << 20)
+
+struct hdr {
+	uint64_t len;
+	uint64_t seed;
+};
+
+struct gen {
+	uint64_t s;
+	uint64_t word;
+	int left;
+};
+
+static void gen_init(struct gen *g, uint64_t seed)
+{
+	g->s = seed * 0x9e3779b97f4a7c15ULL + 1;
+	g->left = 0;
+}
+
+static uint8_t gen_byte(struct gen *g)
+{
+	if (!g->left) {
+		g->s ^= g->s << 13;
+		g->s ^= g->s >> 7;
+		g->s ^= g->s << 17;
+		g->word = g->s;
+		g->left = 8;
+	}
+	g->left--;
+	return (uint8_t)(g->word >> (g->left * 8));
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n) {
+		ssize_t r = read(fd, c, n);
+
+		if (r == 0)
+			return -EPIPE;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Send len bytes of stream seed in writes of random size. */
+static int send_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, const char *who)
+{
+	static __thread uint8_t *buf;
+	struct gen g;
+
+	if (!buf && !(buf = malloc(MAX_IO)))
+		return -ENOMEM;
+	gen_init(&g, seed);
+	while (len) {
+		/* mostly small writes, some large ones */
+		size_t n = (rnd(rs) & 3) ? 1 + rnd(rs) % 2048 : 1 + rnd(rs) % MAX_IO;
+		int ret;
+
+		if (n > len)
+			n = (size_t)len;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = gen_byte(&g);
+		ret = write_all(fd, buf, n);
+		if (ret < 0) {
+			printf("%s: write: %s\n", who, strerror(-ret));
+			return ret;
+		}
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read and check len bytes of stream seed, then EOF. slow_ms > 0: sleep
+ * before reading and between reads of the first MiB. */
+static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int slow_ms,
+			const char *who)
+{
+	static __thread uint8_t *buf;
+	uint64_t off = 0;
+	struct gen g;
+	char extra;
+
+	if (!buf && !(buf = malloc(MAX_IO)))
+		return -ENOMEM;
+	gen_init(&g, seed);
+	if (slow_ms)
+		usleep((useconds_t)slow_ms * 1000);
+	while (off < len) {
+		size_t want = 1 + rnd(rs) % ((rnd(rs) & 1) ? 64 : MAX_IO);
+		ssize_t r;
+
+		if (want > len - off)
+			want = (size_t)(len - off);
+		r = read(fd, buf, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			printf("%s: read at byte %llu: %s\n", who, (unsigned long long)off, strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			printf("%s: EOF after %llu of %llu bytes (lost)\n", who,
+			       (unsigned long long)off, (unsigned long long)len);
+			return -1;
+		}
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] != gen_byte(&g)) {
+				printf("%s: byte %llu differs (corrupted, reordered or misdelivered)\n",
+				       who, (unsigned long long)(off + (uint64_t)i));
+				return -1;
+			}
+		off += (uint64_t)r;
+		if (slow_ms && off < MAX_IO)
+			usleep((useconds_t)slow_ms * 100);
+	}
+	if (read(fd, &extra, 1) != 0) {
+		printf("%s: more data or an error where EOF was due after %llu bytes\n", who,
+		       (unsigned long long)len);
+		return -1;
+	}
+	return 0;
+}
+
+static int serve_one(int c, int slow_ms)
+{
+	struct hdr h;
+	uint64_t rs;
+	char who[64];
+
+	if (read_all(c, &h, sizeof(h)) < 0) {
+		printf("server: short header\n");
+		return 1;
+	}
+	snprintf(who, sizeof(who), "server seed %llu", (unsigned long long)h.seed);
+	rs = h.seed ^ 0x5555;
+	if (check_stream(c, h.len, h.seed, &rs, slow_ms, who) < 0)
+		return 1;
+	if (send_stream(c, h.len, h.seed + 1, &rs, who) < 0)
+		return 1;
+	return 0;
+}
+
+static int parse_addr(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai;
+
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int slow = 0, one = 1, s;
+
+	for (int i = 4; i + 1 < argc + 1 && i < argc; i++)
+		if (!strcmp(argv[i], "--slow") && i + 1 < argc)
+			slow = atoi(argv[++i]);
+	if (parse_addr(argv[2], argv[3], &ss, &sl) < 0)
+		return 2;
+	s = socket(ss.ss_family, SOCK_STREAM, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&ss, sl) < 0 || listen(s, 128) < 0) {
+		perror("serve");
+		return 2;
+	}
+	signal(SIGCHLD, SIG_IGN);
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+
+		if (c < 0) {
+			if (errno == EINTR)
+				continue;
+			return 2;
+		}
+		if (fork() == 0) {
+			close(s);
+			_exit(serve_one(c, slow));
+		}
+		close(c);
+	}
+}
+
+struct client_arg {
+	struct sockaddr_storage dst, src;
+	socklen_t dst_len, src_len;
+	uint64_t len, seed;
+	int failed;
+};
+
+static void *client_one(void *p)
+{
+	struct client_arg *a = p;
+	struct hdr h = { .len = a->len, .seed = a->seed };
+	uint64_t rs = a->seed ^ 0xaaaa;
+	char who[64];
+	int c, one = 1;
+
+	snprintf(who, sizeof(who), "client seed %llu", (unsigned long long)a->seed);
+	a->failed = 1;
+	c = socket(a->dst.ss_family, SOCK_STREAM, 0);
+	if (c < 0)
+		return NULL;
+	if (a->src_len) {
+		setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(c, (struct sockaddr *)&a->src, a->src_len) < 0) {
+			printf("%s: bind: %s\n", who, strerror(errno));
+			goto out;
+		}
+	}
+	if (connect(c, (struct sockaddr *)&a->dst, a->dst_len) < 0) {
+		printf("%s: connect: %s\n", who, strerror(errno));
+		goto out;
+	}
+	if (write_all(c, &h, sizeof(h)) < 0 || send_stream(c, a->len, a->seed, &rs, who) < 0)
+		goto out;
+	shutdown(c, SHUT_WR); /* half-close: the server must see EOF after the data */
+	if (check_stream(c, a->len, a->seed + 1, &rs, 0, who) < 0)
+		goto out;
+	a->failed = 0;
+out:
+	close(c);
+	return NULL;
+}
+
+static int cmd_client(int argc, char **argv)
+{
+	int conns = 4, timeout = 60, failed = 0;
+	uint64_t bytes = 1 << 20, seed = (uint64_t)time(NULL);
+	struct client_arg *args;
+	pthread_t *th;
+	char *bind_to = NULL;
+
+	for (int i = 4; i < argc; i++) {
+		if (i + 1 >= argc)
+			return 2;
+		if (!strcmp(argv[i], "--conns"))
+			conns = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--bytes"))
+			bytes = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--timeout"))
+			timeout = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--bind"))
+			bind_to = argv[++i];
+		else
+			return 2;
+	}
+	alarm((unsigned)timeout);
+	args = calloc((size_t)conns, sizeof(*args));
+	th = calloc((size_t)conns, sizeof(*th));
+	if (!args || !th)
+		return 2;
+	for (int i = 0; i < conns; i++) {
+		if (parse_addr(argv[2], argv[3], &args[i].dst, &args[i].dst_len) < 0)
+			return 2;
+		if (bind_to) {
+			char host[64], *colon;
+
+			snprintf(host, sizeof(host), "%s", bind_to);
+			colon = strrchr(host, ':');
+			if (!colon)
+				return 2;
+			*colon = '\0';
+			if (parse_addr(host, colon + 1, &args[i].src, &args[i].src_len) < 0)
+				return 2;
+		}
+		args[i].len = bytes;
+		args[i].seed = seed * 1000 + (uint64_t)i * 2;
+		pthread_create(&th[i], NULL, client_one, &args[i]);
+	}
+	for (int i = 0; i < conns; i++) {
+		pthread_join(th[i], NULL);
+		failed += args[i].failed;
+	}
+	if (failed) {
+		printf("FAILED %d of %d connections\n", failed, conns);
+		return 1;
+	}
+	printf("ok conns=%d bytes=%llu\n", conns, (unsigned long long)bytes * 2 * (uint64_t)conns);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 4 && !strcmp(argv[1], "serve"))
+		return cmd_serve(argc, argv);
+	if (argc >= 4 && !strcmp(argv[1], "client"))
+		return cmd_client(argc, argv);
+	fprintf(stderr, "usage: mc-stream serve ADDR PORT [--slow MS]\n"
+			"       mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N] [--bind ADDR:PORT] [--timeout S]\n");
+	return 2;
+}
