@@ -138,3 +138,20 @@ REDIRECT='. + {socketRedirect: true}'
 	[ "$(map_keys mc_pair_v1)" = "[]" ]
 	[ "$(socks_in_map)" = 0 ]
 }
+
+@test "a receiver that never reads: the writer is stopped as by TCP, not queued without bound" {
+	add_pod a "$REDIRECT"
+	add_pod b "$REDIRECT"
+	in_pod b python3 "$ECHO" hold :: 8080 > /dev/null 3>&- &
+	PIDS+=($!)
+	wait_listen b 8080
+	run -0 in_pod a timeout 30 python3 "$ECHO" fill "$(pod_ip b)" 8080
+	echo "writer got $output bytes in before it had to wait"
+	[ "$(sock b paired)" = 1 ]
+	# the shortcut took at most its bound, then the direction went to TCP
+	[ "$(sock a redirectedBytes)" -gt 0 ]
+	[ "$(sock a redirectedBytes)" -le $((1 << 20)) ]
+	[ "$(sock a backToTcp)" = 1 ]
+	# and TCP's buffers stopped the writer: a few MiB, not hundreds
+	[ "$output" -lt $((32 << 20)) ]
+}

@@ -5,6 +5,10 @@
   mc-echo.py client ADDR PORT [--count N] [--interval S] [--max-size N]
                                         N messages of growing random size,
                                         each echoed back and compared
+  mc-echo.py hold ADDR PORT             accept and never read
+  mc-echo.py fill ADDR PORT             write without blocking until the
+                                        writes stop being taken for 1 s (at
+                                        most 10 s); print the bytes taken
 
 One connection per client run, so a test can change things (DEL, rules)
 while it is open. Exits 1 with a line saying what differed."""
@@ -60,11 +64,43 @@ def client(addr, port, count, interval, max_size):
     return 0
 
 
+def hold(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(8)
+    kept = []
+    while True:
+        kept.append(s.accept()[0])
+
+
+def fill(addr, port):
+    c = socket.create_connection((addr, port), timeout=10)
+    c.setblocking(False)
+    buf = b"x" * 65536
+    total, stalled, start = 0, 0.0, time.time()
+    while stalled < 1.0 and time.time() - start < 10:
+        try:
+            total += c.send(buf)
+            stalled = 0.0
+        except BlockingIOError:
+            time.sleep(0.05)
+            stalled += 0.05
+    print(total)
+    return 0
+
+
 def main():
     a = sys.argv
     if len(a) >= 4 and a[1] == "serve":
         serve(a[2], int(a[3]))
         return 0
+    if len(a) >= 4 and a[1] == "hold":
+        hold(a[2], int(a[3]))
+        return 0
+    if len(a) >= 4 and a[1] == "fill":
+        return fill(a[2], int(a[3]))
     if len(a) >= 4 and a[1] == "client":
         opts = {"--count": "50", "--interval": "0", "--max-size": "20000"}
         for k, v in zip(a[4::2], a[5::2]):
