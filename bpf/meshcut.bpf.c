@@ -263,8 +263,7 @@ int mc_sockops(struct bpf_sock_ops *skops)
 	/* Data in the handshake (TCP Fast Open) already went through TCP. */
 	if (skops->data_segs_in || skops->data_segs_out)
 		return 1;
-	if (!sock_allowed(ref->slot, (__u16)skops->local_port,
-			  bpf_ntohs((__u16)(skops->remote_port >> 16))))
+	if (!sock_allowed(ref->slot, (__u16)skops->local_port, remote_port_of(skops)))
 		return 1;
 	conn_id_of(skops, client, &id);
 	if (client)

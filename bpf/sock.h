@@ -12,7 +12,6 @@
 
 #include "mc_sock.h"
 
-#define MC_AF_INET_ 2
 #define MC_TCP_CLOSE 7
 /* sk_user_data carries flag bits below the psock pointer */
 #define MC_SK_USER_DATA_PTRMASK (~7UL)
@@ -100,6 +99,12 @@ static __always_inline long psock_queued(__u64 sk, __u32 *limit)
  * 8-byte load, which the verifier refuses for bpf_sock_ops. */
 #define CTX_U32(field) (*(volatile const __u32 *)&(field))
 
+/* remote_port holds the network-order port in its upper 16 bits */
+static __always_inline __u16 remote_port_of(const struct bpf_sock_ops *skops)
+{
+	return bpf_ntohs((__u16)(CTX_U32(skops->remote_port) >> 16));
+}
+
 static __always_inline void v4_mapped(__u8 *out, __u32 a)
 {
 	out[10] = 0xff;
@@ -114,7 +119,7 @@ static __always_inline void conn_id_of(const struct bpf_sock_ops *skops, int cli
 	__u32 w[4];
 
 	__builtin_memset(id, 0, sizeof(*id));
-	if (skops->family == MC_AF_INET_) {
+	if (skops->family == MC_AF_INET) {
 		if (client)
 			v4_mapped(id->client_addr, CTX_U32(skops->local_ip4));
 		else
@@ -138,7 +143,7 @@ static __always_inline void conn_id_of(const struct bpf_sock_ops *skops, int cli
 		id->isn_client = CTX_U32(skops->snd_nxt) - 1;
 		id->isn_server = CTX_U32(skops->rcv_nxt) - 1;
 	} else {
-		id->client_port = bpf_ntohs((__u16)(CTX_U32(skops->remote_port) >> 16));
+		id->client_port = remote_port_of(skops);
 		id->isn_client = CTX_U32(skops->rcv_nxt) - 1;
 		id->isn_server = CTX_U32(skops->snd_nxt) - 1;
 	}

@@ -123,8 +123,9 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_store(node, &key, ep);
 	}
 	if (conf->socket_shortcut && ep->cgroup_id) {
-		if (sock_cfg_write(node, ep->slot, conf) < 0)
-			log_warn("cannot write the socket shortcut settings: %s", strerror(errno));
+		ret = sock_cfg_write(node, ep->slot, conf);
+		if (ret < 0)
+			log_warn("cannot write the socket shortcut settings: %s", strerror(-ret));
 		ep_attach_sockops(node, &key, ep, &paths);
 		ep_store(node, &key, ep);
 	}

@@ -10,7 +10,8 @@
 /* How long DEL waits for readers to read what was redirected to them. */
 #define MC_SOCK_DRAIN_MS 1000
 
-/* mc_sockcfg_v1[slot] from the config (excludePorts). */
+/* mc_sockcfg_v1[slot] from the config (socketRedirect, excludePorts);
+ * conf NULL clears it. */
 int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf);
 
 /* Take a pod's sockets (slot) out of the shortcut, or every socket when
