@@ -184,7 +184,7 @@ node_netfilter() {
 
 # echo_server POD PORT [udp]: echo on every address of POD, v4 and v6
 echo_server() {
-	local pod=$1 port=$2 proto=${3:-tcp} i
+	local pod=$1 port=$2 proto=${3:-tcp}
 	# nsenter execs socat: $! is the server itself; fd 3 is bats' own
 	if [ "$proto" = udp ]; then
 		nsenter --net="/var/run/netns/$ID-$pod" socat -T5 UDP6-RECVFROM:"$port",fork,ipv6only=0 PIPE 3>&- &
@@ -192,11 +192,7 @@ echo_server() {
 		nsenter --net="/var/run/netns/$ID-$pod" socat -T10 TCP6-LISTEN:"$port",fork,reuseaddr,ipv6only=0 PIPE 3>&- &
 	fi
 	PIDS+=($!)
-	for i in $(seq 1 50); do
-		nsp "$pod" ss -Hln"${proto:0:1}" "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_listen "$pod" "$port" "$proto"
 }
 
 # sockaddr IP PORT: socat's form of an address
@@ -271,11 +267,12 @@ in_pod() {
 # sock POD FIELD: a socket shortcut counter of POD
 sock() { ep_json "$1" | jq -r ".socket.$2"; }
 
-# wait_listen POD PORT: until something listens on PORT in POD (bounded)
+# wait_listen POD PORT [tcp|udp]: until something listens on PORT in POD
+# (bounded)
 wait_listen() {
-	local i
+	local proto=${3:-tcp} i
 	for i in $(seq 1 50); do
-		nsp "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0
+		nsp "$1" ss -Hln"${proto:0:1}" "sport = :$2" | grep -q . && return 0
 		sleep 0.1
 	done
 	return 1

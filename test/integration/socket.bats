@@ -155,3 +155,20 @@ REDIRECT='. + {socketRedirect: true}'
 	# and TCP's buffers stopped the writer: a few MiB, not hundreds
 	[ "$output" -lt $((32 << 20)) ]
 }
+
+@test "policy: a connection the receiving pod's rules reject is never set up, so never shortcut" {
+	add_pod a "$REDIRECT"
+	add_pod b "$REDIRECT"
+	server b :: 8080
+	nsp b iptables -A INPUT -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
+	run ! client a "$(pod_ip b)" 8080 --count 5
+	[ "$(sock b passiveEstablished)" = 0 ]
+	[ "$(sock a paired)" = 0 ]
+	[ "$(sock b paired)" = 0 ]
+	[ "$(socks_in_map)" = 0 ]
+	[ "$(map_keys mc_pair_v1)" = "[]" ]
+	# and once the rule is gone, the same pods are shortcut
+	nsp b iptables -D INPUT -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
+	run -0 client a "$(pod_ip b)" 8080 --count 5
+	[ "$(sock b paired)" = 1 ]
+}

@@ -19,12 +19,17 @@ import threading
 import time
 
 
-def serve(addr, port):
+def listener(addr, port):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
     s.listen(64)
+    return s
+
+
+def serve(addr, port):
+    s = listener(addr, port)
     print("listening", flush=True)
 
     def one(c):
@@ -65,11 +70,7 @@ def client(addr, port, count, interval, max_size):
 
 
 def hold(addr, port):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(8)
+    s = listener(addr, port)
     kept = []
     while True:
         kept.append(s.accept()[0])
