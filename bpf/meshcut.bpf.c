@@ -111,6 +111,39 @@ int mc_tc_ingress(struct __sk_buff *skb)
 
 /* ---- socket shortcut ------------------------------------------------ */
 
+/* The entry of this socket's connection, or NULL if there is none (either
+ * end closed, or DEL removed it) or it belongs to another connection. */
+static __always_inline struct mc_pair *pair_of(const struct mc_sock *me)
+{
+	struct mc_pair *pair = bpf_map_lookup_elem(&mc_pair_v2, &me->id);
+
+	if (!pair || (pair->cookie != me->cookie && pair->server_cookie != me->cookie))
+		return 0;
+	return pair;
+}
+
+static __always_inline int out_dir(const struct mc_sock *me)
+{
+	return me->flags & MC_SK_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
+}
+
+/* This socket's sends go through TCP from now on. */
+static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
+{
+	struct mc_pair *pair = pair_of(me);
+	int d = out_dir(me);
+
+	if (pair && d < 2) {
+		/* the time first: a receiver that sees TCP reads it */
+		if (me->tx == MC_TX_REDIRECT)
+			pair->tcp_since[d] = bpf_ktime_get_ns();
+		__sync_lock_test_and_set(&pair->dir[d], MC_TX_TCP);
+	}
+	if (me->tx == MC_TX_REDIRECT && st)
+		st->sock_back_to_tcp++;
+	me->tx = MC_TX_TCP;
+}
+
 /* Client side at ACTIVE_ESTABLISHED: publish the connection id so that a
  * local server side can find us. Storage first, then the sockhash entry,
  * then the id, so that whoever finds the id finds the rest. */
@@ -122,9 +155,17 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	struct mc_sock *me, *old;
 	__u64 cookie = bpf_get_socket_cookie(skops);
 
-	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!me)
 		return;
+	me->sk = (__u64)sk;
+	/* A blocking client never enters (sock_mode()). Loaded back from the
+	 * map: the verifier allows no arithmetic on a socket pointer. */
+	if (sock_mode(*(volatile __u64 *)&me->sk) != MC_MODE_NONBLOCK) {
+		if (st)
+			st->sock_blocking++;
+		goto drop_storage;
+	}
 	me->cookie = cookie;
 	me->peer_cookie = 0;
 	me->id = *id;
@@ -135,10 +176,10 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 		goto drop_storage;
 	pair.cookie = cookie;
 	pair.sk = (__u64)sk;
-	if (bpf_map_update_elem(&mc_pair_v1, id, &pair, BPF_NOEXIST) < 0) {
+	if (bpf_map_update_elem(&mc_pair_v2, id, &pair, BPF_NOEXIST) < 0) {
 		/* Taken: two live connections share the id. Neither may be
 		 * paired, or one could receive the other's bytes. */
-		old = (void *)bpf_map_lookup_elem(&mc_pair_v1, id);
+		old = (void *)bpf_map_lookup_elem(&mc_pair_v2, id);
 		if (old) {
 			__sync_fetch_and_or(&((struct mc_pair *)old)->flags, MC_PAIR_COLLIDED);
 			if (st)
@@ -148,38 +189,50 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 		goto drop_storage;
 	}
 	me->flags |= MC_SK_PENDING;
-	/* to remove the id when the socket closes unpaired */
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	/* STATE: remove the id at close; HDR_OPT_LEN: leave the sockhash */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
+						 BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 	return;
 drop_storage:
-	bpf_sk_storage_delete(&mc_sk_v1, sk);
+	bpf_sk_storage_delete(&mc_sk_v2, sk);
 }
 
 /* Server side at PASSIVE_ESTABLISHED: claim the connection a tracked
  * client of this node published under the same id. (sockops may not hold a
  * socket reference, so the client's own mc_sock is completed later, by
- * pair_complete, from the first message either side sends.) */
+ * pair_complete, from its first message.) The server has not been accepted
+ * yet: its listener's mode stands for its own until it is (mc_lsn_v1). */
 static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_sock *sk,
 					const struct mc_conn_id *id, __u32 slot,
 					struct mc_stats *st)
 {
+	struct mc_listener *lsn;
 	struct mc_pair *pair;
 	struct mc_sock *me;
 	__u64 cookie;
 
-	pair = bpf_map_lookup_elem(&mc_pair_v1, id);
+	pair = bpf_map_lookup_elem(&mc_pair_v2, id);
 	if (!pair || pair->server_cookie)
-		return; /* client elsewhere, not accelerated, or already claimed */
+		return; /* client elsewhere, not accelerated, sealed or already claimed */
 	if (pair->flags & MC_PAIR_COLLIDED) {
 		if (st)
 			st->sock_collisions++;
 		return;
 	}
+	/* Only a server whose listener was nonblocking: a blocking one would
+	 * wait in the sockhash at its first read, before it could leave. */
+	lsn = bpf_sk_storage_get(&mc_lsn_v1, sk, 0, 0);
+	if (!lsn || !(lsn->flags & MC_LSN_NONBLOCK)) {
+		if (st)
+			st->sock_blocking++;
+		return;
+	}
 	cookie = bpf_get_socket_cookie(skops);
-	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!me)
 		return;
 	me->cookie = cookie;
+	me->sk = (__u64)sk;
 	me->peer_cookie = pair->cookie;
 	me->peer_sk = pair->sk;
 	me->id = *id;
@@ -196,31 +249,91 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 		bpf_map_delete_elem(&mc_socks_v1, &cookie);
 		goto drop_storage;
 	}
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
+						 BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 	if (st)
 		st->sock_paired++;
 	return;
 drop_storage:
-	bpf_sk_storage_delete(&mc_sk_v1, sk);
+	bpf_sk_storage_delete(&mc_sk_v2, sk);
 }
 
-/* A client that closes before (or without) being paired takes its id with
- * it. Runs even after the pod's DEL removed its netns entry; DEL also
- * sweeps mc_pair_v1 itself, for sockets whose cgroup link went first. */
+/* Either end closing takes the connection's entry with it. Runs even after
+ * the pod's DEL removed its netns entry; DEL also sweeps mc_pair_v2
+ * itself, for sockets whose cgroup link went first. */
 static __always_inline void sock_closed(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct mc_sock *me;
-	struct mc_pair *pair;
 
 	if (!sk || skops->args[1] != MC_TCP_CLOSE)
 		return;
-	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, 0);
-	if (!me || !(me->flags & MC_SK_PENDING))
+	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
+	if (me && pair_of(me))
+		bpf_map_delete_elem(&mc_pair_v2, &me->id);
+}
+
+/* Called for every segment a tracked socket sends (the header-option
+ * length callback, which reserves nothing). A socket read in blocking mode
+ * leaves the shortcut, because the kernel gets blocking reads of sockhash
+ * sockets wrong (sock_mode()); so does a client that found no server,
+ * which has no use for it. It may leave only
+ * when nothing more can be redirected to it and nothing redirected is left
+ * unread (MC_LEAVE_GRACE_NS); until then it stays and tries again. */
+static __always_inline void sock_leave(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct mc_stats *st;
+	struct mc_pair *pair;
+	struct mc_sock *me;
+	__u32 limit, in;
+	__u64 since;
+
+	if (!sk)
 		return;
-	pair = bpf_map_lookup_elem(&mc_pair_v1, &me->id);
-	if (pair && pair->cookie == me->cookie)
-		bpf_map_delete_elem(&mc_pair_v1, &me->id);
-	me->flags &= ~MC_SK_PENDING;
+	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
+	if (!me || (me->flags & MC_SK_OUT))
+		goto done;
+	if (!(me->flags & MC_SK_LEAVE) && sock_mode(me->sk) != MC_MODE_BLOCKING)
+		return;
+	pair = pair_of(me);
+	in = me->flags & MC_SK_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+	/* Without the entry the peer has closed, or DEL stopped it (MC_SK_DRAIN
+	 * before removing entries): nothing more comes. */
+	if (pair && in < 2) {
+		if (__sync_val_compare_and_swap(&pair->dir[in], MC_TX_UNDECIDED, MC_TX_TCP) ==
+		    MC_TX_REDIRECT)
+			return; /* the peer still hands us its data */
+		since = pair->tcp_since[in];
+		if (since && bpf_ktime_get_ns() - since < MC_LEAVE_GRACE_NS)
+			return;
+	}
+	if (psock_queued(me->sk, &limit) > 0)
+		return;
+	st = stats_of(me->slot);
+	tx_to_tcp(me, st);
+	me->flags |= MC_SK_OUT;
+	if (bpf_map_delete_elem(&mc_socks_v1, &me->cookie) == 0 && st)
+		st->sock_left++;
+done:
+	bpf_sock_ops_cb_flags_set(skops,
+				  skops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+/* listen(): remember whether the listener is read without blocking; the
+ * sockets it accepts inherit this (mc_lsn_v1 is BPF_F_CLONE). */
+static __always_inline void sock_listen(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct mc_listener *lsn;
+
+	if (!sk)
+		return;
+	lsn = bpf_sk_storage_get(&mc_lsn_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!lsn)
+		return;
+	lsn->sk = (__u64)sk; /* read back through the map, as in sock_client() */
+	lsn->flags = sock_mode(*(volatile __u64 *)&lsn->sk) == MC_MODE_NONBLOCK ? MC_LSN_NONBLOCK : 0;
 }
 
 /* Pod cgroup: TCP socket events of every container in the pod. Sockets
@@ -237,12 +350,17 @@ int mc_sockops(struct bpf_sock_ops *skops)
 	__u64 cookie;
 	int client;
 
+	if (skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB) {
+		sock_leave(skops);
+		return 1;
+	}
 	if (skops->op == BPF_SOCK_OPS_STATE_CB) {
 		sock_closed(skops);
 		return 1;
 	}
 	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB &&
-	    skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+	    skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
+	    skops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
 		return 1;
 	client = skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB;
 
@@ -250,6 +368,10 @@ int mc_sockops(struct bpf_sock_ops *skops)
 	ref = bpf_map_lookup_elem(&mc_netns_v1, &cookie);
 	if (!ref)
 		return 1;
+	if (skops->op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
+		sock_listen(skops);
+		return 1;
+	}
 	st = stats_of(ref->slot);
 	if (st) {
 		if (client)
@@ -273,23 +395,31 @@ int mc_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-/* Copy a server's claim (mc_pair_v1) into the client's mc_sock, once,
- * from the client's first message; until then the entry stays. */
+/* The client's first message: copy the server's claim into its mc_sock.
+ * No claim yet means no local server (it claims at its ESTABLISHED, before
+ * it can have sent us anything) or a server that reads in blocking mode: seal the entry so none can claim it
+ * later, and leave. */
 static __always_inline void pair_complete(struct mc_sock *me)
 {
 	struct mc_pair *pair;
+	__u64 server;
 
 	if (!(me->flags & MC_SK_PENDING))
 		return;
-	pair = bpf_map_lookup_elem(&mc_pair_v1, &me->id);
-	if (!pair || pair->cookie != me->cookie || (pair->flags & MC_PAIR_COLLIDED) ||
-	    !pair->server_cookie)
+	me->flags &= ~MC_SK_PENDING;
+	pair = pair_of(me);
+	if (!pair || (pair->flags & MC_PAIR_COLLIDED)) {
+		me->flags |= MC_SK_LEAVE;
 		return;
+	}
+	server = __sync_val_compare_and_swap(&pair->server_cookie, 0, MC_COOKIE_SEALED);
+	if (!server || server == MC_COOKIE_SEALED) {
+		me->flags |= MC_SK_LEAVE;
+		return;
+	}
 	me->peer_sk = pair->server_sk;
 	me->peer_slot = pair->server_slot;
-	me->peer_cookie = pair->server_cookie;
-	me->flags &= ~MC_SK_PENDING;
-	bpf_map_delete_elem(&mc_pair_v1, &me->id);
+	me->peer_cookie = server;
 }
 
 /* Every message a tracked socket sends. A direction is redirected only if
@@ -300,29 +430,53 @@ SEC("sk_msg")
 int mc_sk_msg(struct sk_msg_md *msg)
 {
 	struct bpf_sock *sk = msg->sk;
+	struct mc_pair *pair;
 	struct mc_sock *me;
 	struct mc_stats *st;
 	__u64 peer_cookie;
-	__u32 size = msg->size, limit = 0;
+	__u32 size = msg->size, limit = 0, d;
 	long queued;
 
 	if (!sk)
 		return SK_PASS;
-	me = bpf_sk_storage_get(&mc_sk_v1, sk, 0, 0);
+	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
 	if (!me)
 		return SK_PASS;
 	st = stats_of(me->slot);
 	if (me->tx == MC_TX_TCP)
 		goto pass;
-	if (!me->peer_cookie)
-		pair_complete(me); /* we are the client */
+	if (me->flags & MC_SK_CLIENT)
+		pair_complete(me);
 	peer_cookie = me->peer_cookie;
-	if (!peer_cookie || (me->flags & (MC_SK_DRAIN | MC_SK_COLLIDED)))
+	if (!peer_cookie || (me->flags & (MC_SK_DRAIN | MC_SK_COLLIDED | MC_SK_LEAVE)))
 		goto to_tcp;
+	/* Both ends must read without blocking (sock_mode()), checked at each
+	 * message since a program may switch. */
+	if (sock_mode(me->sk) != MC_MODE_NONBLOCK) {
+		me->flags |= MC_SK_LEAVE;
+		goto blocking;
+	}
+	switch (sock_mode(me->peer_sk)) {
+	case MC_MODE_NONBLOCK:
+		break;
+	case MC_MODE_UNACCEPTED:
+		break; /* its listener was nonblocking (sock_server) */
+	default:
+		goto blocking;
+	}
 	/* bounded like TCP's buffers: past the limit, TCP makes us wait */
 	queued = psock_queued(me->peer_sk, &limit);
 	if (queued < 0 || (__u64)queued + size > limit)
 		goto to_tcp;
+	if (me->tx == MC_TX_UNDECIDED) {
+		/* the receiver may have sealed this direction (sock_leave) */
+		pair = pair_of(me);
+		d = out_dir(me);
+		if (!pair || d >= 2 ||
+		    __sync_val_compare_and_swap(&pair->dir[d], MC_TX_UNDECIDED, MC_TX_REDIRECT) !=
+			    MC_TX_UNDECIDED)
+			goto to_tcp;
+	}
 	if (bpf_msg_redirect_hash(msg, &mc_socks_v1, &peer_cookie, BPF_F_INGRESS) != SK_PASS)
 		goto to_tcp; /* the peer is gone */
 	me->tx = MC_TX_REDIRECT;
@@ -331,10 +485,11 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		st->msg_bytes_redirected += size;
 	}
 	return SK_PASS;
+blocking:
+	if (st)
+		st->sock_blocking++;
 to_tcp:
-	if (me->tx == MC_TX_REDIRECT && st)
-		st->sock_back_to_tcp++;
-	me->tx = MC_TX_TCP;
+	tx_to_tcp(me, st);
 pass:
 	if (st) {
 		st->msg_passed++;
@@ -371,7 +526,7 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	sw = bpf_map_lookup_elem(&mc_sweep_v1, &zero);
 	if (!sw || !sk || !key)
 		return 0;
-	s = bpf_sk_storage_get(&mc_sk_v1, sk, 0, 0);
+	s = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
 	if (!s)
 		return 0;
 	if (sw->phase == MC_SWEEP_MARK) {
@@ -391,7 +546,7 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	}
 	cookie = *key; /* the key buffer is read-only */
 	/* storage first: a sender that still finds the socket sees no peer */
-	bpf_sk_storage_delete(&mc_sk_v1, sk);
+	bpf_sk_storage_delete(&mc_sk_v2, sk);
 	if (bpf_map_delete_elem(&mc_socks_v1, &cookie) == 0)
 		sw->removed++;
 	return 0;

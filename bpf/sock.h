@@ -34,14 +34,21 @@ struct {
 	__uint(max_entries, MC_MAX_SOCKS);
 	__type(key, struct mc_conn_id);
 	__type(value, struct mc_pair);
-} mc_pair_v1 SEC(".maps");
+} mc_pair_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct mc_sock);
-} mc_sk_v1 SEC(".maps");
+} mc_sk_v2 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct mc_listener);
+} mc_lsn_v1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -59,9 +66,18 @@ struct {
 
 /* Kernel structures read with CO-RE; the ___mc suffix keeps them apart from
  * UAPI names, and libbpf matches them against the running kernel's BTF. */
+struct file___mc {
+	unsigned int f_flags;
+} __attribute__((preserve_access_index));
+
+struct socket___mc {
+	struct file___mc *file;
+} __attribute__((preserve_access_index));
+
 struct sock___mc {
 	void *sk_user_data;
 	int sk_rcvbuf;
+	struct socket___mc *sk_socket;
 } __attribute__((preserve_access_index));
 
 struct sk_psock___mc {
@@ -93,6 +109,36 @@ static __always_inline long psock_queued(__u64 sk, __u32 *limit)
 		return -1;
 	*limit = rcvbuf > (int)MC_QUEUE_MIN ? (__u32)rcvbuf : MC_QUEUE_MIN;
 	return queued;
+}
+
+#define MC_O_NONBLOCK 04000
+
+enum {
+	MC_MODE_NONBLOCK,   /* its file is O_NONBLOCK: every read returns at once */
+	MC_MODE_UNACCEPTED, /* a server socket nobody has accepted yet */
+	MC_MODE_BLOCKING,   /* blocking, or cannot tell */
+};
+
+/* How the socket at address sk is read. A blocking reader must not wait
+ * in the sockhash: tcp_bpf_recvmsg() returns -EAGAIN to a blocking reader
+ * woken by anything but data (a signal, even with SA_RESTART; write space
+ * from its own TCP sends), where tcp_recvmsg() would go on waiting. The
+ * address is only read, as in psock_queued(). */
+static __always_inline int sock_mode(__u64 sk)
+{
+	const struct sock___mc *s = (const void *)sk;
+	struct socket___mc *so = NULL;
+	struct file___mc *f = NULL;
+	unsigned int fl = 0;
+
+	if (!sk || bpf_probe_read_kernel(&so, sizeof(so), &s->sk_socket) < 0)
+		return MC_MODE_BLOCKING;
+	if (!so)
+		return MC_MODE_UNACCEPTED;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &so->file) < 0 || !f ||
+	    bpf_probe_read_kernel(&fl, sizeof(fl), &f->f_flags) < 0)
+		return MC_MODE_BLOCKING;
+	return fl & MC_O_NONBLOCK ? MC_MODE_NONBLOCK : MC_MODE_BLOCKING;
 }
 
 /* One 4-byte context load each: clang would merge neighbours into an

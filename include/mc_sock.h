@@ -4,10 +4,14 @@
  *   mc_socks_v1   sockhash, key = socket cookie: every socket that may
  *                 send or receive redirected data. Its sk_msg program is
  *                 mc_sk_msg.
- *   mc_pair_v1    hash, key = mc_conn_id: the client side of a connection
- *                 waiting for its server side to establish on this node.
- *   mc_sk_v1      sk_storage, value = mc_sock: per-socket decisions. Freed
+ *   mc_pair_v2    hash, key = mc_conn_id: one entry per tracked connection,
+ *                 from the client's ESTABLISHED until either end closes:
+ *                 the pairing and the state of both directions.
+ *   mc_sk_v2      sk_storage, value = mc_sock: per-socket decisions. Freed
  *                 by the kernel with the socket.
+ *   mc_lsn_v1     sk_storage (cloned into accepted sockets), value =
+ *                 mc_listener: how a pod's listening socket was read when
+ *                 it started listening.
  *   mc_sockcfg_v1 array by endpoint slot: per-pod settings.
  *   mc_sweep_v1   one entry: arguments and results of mc_sock_sweep, the
  *                 iterator DEL runs over mc_socks_v1. */
@@ -36,21 +40,36 @@ _Static_assert(sizeof(struct mc_conn_id) == 32, "mc_conn_id is ABI");
 
 #define MC_PAIR_COLLIDED (1U << 0) /* a second client claimed this id */
 
+/* server_cookie of a client that found no server at its first message: no
+ * server may claim it any more. */
+#define MC_COOKIE_SEALED (~0ULL)
+
+/* mc_pair.dir[] and tcp_since[] index */
+enum {
+	MC_DIR_C2S = 0, /* the client's sends */
+	MC_DIR_S2C = 1, /* the server's sends */
+};
+
 /* The client publishes cookie; the server that finds it claims the
- * connection by setting server_cookie (compare-and-swap from 0). Whichever
- * side sends first then copies the pairing into the client's mc_sock and
- * deletes the entry; a client that closes first deletes it itself. */
+ * connection by setting server_cookie (compare-and-swap from 0). The entry
+ * then holds the state of both directions (MC_TX_*) for as long as both
+ * ends are open; either end deletes it when it closes. A direction moves
+ * out of UNDECIDED by compare-and-swap, so a receiver can seal it
+ * (UNDECIDED -> TCP) without racing a sender's first redirect. */
 struct mc_pair {
 	__u64 cookie;	     /* the client socket */
-	__u64 server_cookie; /* the server socket, once one claimed it */
+	__u64 server_cookie; /* the server socket once one claimed it, or SEALED */
 	__u64 sk;	     /* addresses of the two struct sock, read (never */
 	__u64 server_sk;     /* dereferenced) to see how much a reader has queued */
+	__u64 tcp_since[2];  /* when dir[d] went REDIRECT -> TCP (ktime ns); 0
+			      * if nothing of d was ever redirected */
 	__u32 slot;	     /* the client's endpoint */
 	__u32 server_slot;
 	__u32 flags; /* MC_PAIR_* */
+	__u32 dir[2]; /* MC_TX_* of each direction */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct mc_pair) == 48, "mc_pair is ABI");
+_Static_assert(sizeof(struct mc_pair) == 72, "mc_pair is ABI");
 
 /* What one direction (this socket's sends) does. Only ever moves
  * UNDECIDED -> REDIRECT -> TCP or UNDECIDED -> TCP: redirected bytes are
@@ -63,12 +82,21 @@ enum {
 };
 
 #define MC_SK_CLIENT (1U << 0)	 /* the active (connecting) side */
-#define MC_SK_PENDING (1U << 1)	 /* client whose mc_pair_v1 entry is still there */
+#define MC_SK_PENDING (1U << 1)	 /* client that has not yet read its server from mc_pair_v2 */
 #define MC_SK_COLLIDED (1U << 2) /* its connection id was not unique */
 #define MC_SK_DRAIN (1U << 3)	 /* DEL of its or its peer's pod: redirect no more */
+#define MC_SK_LEAVE (1U << 4)	 /* should leave the sockhash (see MC_LEAVE_GRACE_NS) */
+#define MC_SK_OUT (1U << 5)	 /* has left the sockhash: plain TCP from now on */
+
+/* A socket leaves the sockhash only once nothing more can be redirected to
+ * it: its inbound direction is sealed or went to TCP at least this long ago
+ * (a sender's last redirect may still be on its way), and its reader has
+ * read everything that was. */
+#define MC_LEAVE_GRACE_NS (20ULL * 1000 * 1000)
 
 struct mc_sock {
 	__u64 cookie;	   /* this socket */
+	__u64 sk;	   /* its struct sock, for sock_mode() only */
 	__u64 peer_cookie; /* the other end, once paired; 0 before */
 	__u64 peer_sk;	   /* its struct sock, for psock_queued() only */
 	struct mc_conn_id id;
@@ -77,7 +105,21 @@ struct mc_sock {
 	__u32 flags;	 /* MC_SK_* */
 	__u32 tx;	 /* MC_TX_* */
 };
-_Static_assert(sizeof(struct mc_sock) == 72, "mc_sock is ABI");
+_Static_assert(sizeof(struct mc_sock) == 80, "mc_sock is ABI");
+
+/* A listener's mode when it started listening. The kernel copies it into
+ * every socket the listener accepts (BPF_F_CLONE): only a server socket
+ * whose listener was nonblocking enters the shortcut, since it is not
+ * accepted yet at ESTABLISHED (docs/socket-shortcut.md, "Blocking
+ * readers"). */
+#define MC_LSN_NONBLOCK (1U << 0)
+
+struct mc_listener {
+	__u64 sk;    /* the listener's struct sock, for sock_mode() only */
+	__u32 flags; /* MC_LSN_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mc_listener) == 16, "mc_listener is ABI");
 
 /* socketRedirect: the pod's sockets may enter the sockhash. Without it
  * mc_sockops only counts (see docs/socket-shortcut.md for why it is not

@@ -28,7 +28,10 @@ struct mc_stats {
 	__u64 sock_paired;     /* connections whose two ends were paired */
 	__u64 sock_back_to_tcp; /* directions that went back to TCP after
 				  * redirecting (queue bound, peer gone, DEL) */
-	__u64 reserved[3];
+	__u64 sock_left;     /* sockets that left the sockhash before closing */
+	__u64 sock_blocking; /* directions kept on TCP because an end reads in
+			      * blocking mode (docs/socket-shortcut.md) */
+	__u64 reserved[1];
 };
 _Static_assert(sizeof(struct mc_stats) == 160, "mc_stats is ABI");
 

@@ -40,6 +40,8 @@ static void add_stats(cJSON *o, const struct mc_stats *st)
 	cJSON_AddNumberToObject(s, "collisions", (double)st->sock_collisions);
 	cJSON_AddNumberToObject(s, "paired", (double)st->sock_paired);
 	cJSON_AddNumberToObject(s, "backToTcp", (double)st->sock_back_to_tcp);
+	cJSON_AddNumberToObject(s, "left", (double)st->sock_left);
+	cJSON_AddNumberToObject(s, "blocking", (double)st->sock_blocking);
 }
 
 static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)

@@ -95,17 +95,21 @@ int sock_teardown(const struct mc_node *node, __u32 slot, int wait_ms)
 	if (node->maps[MC_MAP_SOCKS] < 0 || node->maps[MC_MAP_PAIR] < 0 ||
 	    node->maps[MC_MAP_SWEEP] < 0 || node->progs[MC_PROG_SWEEP] < 0)
 		return 0; /* an older node: nothing of this kind was made */
-	pair_sweep(node, slot);
 	ret = sweep(node, slot, MC_SWEEP_MARK, &res);
 	if (ret < 0) {
 		log_warn("cannot stop the socket shortcut of slot %u: %s", slot, strerror(-ret));
+		pair_sweep(node, slot);
 		return ret;
 	}
+	/* A sender that read its mc_sock just before MARK may still be
+	 * handing over its last message: let it finish. Only then remove the
+	 * pod's connection entries: a socket takes a missing entry to mean
+	 * that nothing more comes (sock_leave in meshcut.bpf.c). */
+	if (res.matched)
+		sleep_ms(20);
+	pair_sweep(node, slot);
 	if (!res.matched)
 		return 0;
-	/* A sender that read its mc_sock just before MARK may still be
-	 * handing over its last message: let it finish. */
-	sleep_ms(20);
 	for (;;) {
 		ret = sweep(node, slot, MC_SWEEP_REMOVE, &res);
 		if (ret < 0) {
