@@ -2,9 +2,9 @@
 /* mc-stream: checks TCP byte streams end to end, for the socket shortcut's
  * integrity tests.
  *
- *   mc-stream serve ADDR PORT [--slow MS]
+ *   mc-stream serve ADDR PORT [--slow MS] [--nonblock] [--signals]
  *   mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N]
- *                    [--bind ADDR:PORT] [--timeout S]
+ *                    [--bind ADDR:PORT] [--timeout S] [--nonblock] [--signals]
  *
  * Each connection starts with a header (length, seed). The client then
  * writes a pseudo-random stream derived from its seed in writes of random
@@ -16,11 +16,19 @@
  * same way. With --slow, the server waits MS milliseconds before it starts
  * reading and between reads of its first MiB (a slow reader behind a fast
  * writer). Prints one line per failure and exits 1 on any; on success
- * prints "ok conns=N bytes=N". Every run is bounded by --timeout (alarm). */
+ * prints "ok conns=N bytes=N". Every run is bounded by --timeout (alarm).
+ *
+ * --nonblock: O_NONBLOCK sockets, waiting in poll() (as event-driven
+ * servers and proxies do); otherwise blocking sockets, where EAGAIN is a
+ * failure. --signals: a SIGUSR1 every millisecond with an SA_RESTART
+ * handler, as a program with timers gets; TCP restarts the reads and
+ * writes it interrupts, so the program must never see an error for it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -72,6 +80,46 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
+static int nonblock;
+
+/* With --nonblock, wait until fd is ready for events; 0 or -errno. */
+static int wait_ready(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	if (!nonblock)
+		return -EAGAIN; /* a blocking socket said EAGAIN: a failure */
+	do
+		r = poll(&p, 1, 20000);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+}
+
+static void set_nonblock(int fd)
+{
+	if (nonblock)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* SIGUSR1 every millisecond to this process, restarted syscalls */
+static void start_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+	struct itimerspec its = { { 0, 1000000 }, { 0, 1000000 } };
+	timer_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t) == 0)
+		timer_settime(t, 0, &its, NULL);
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
@@ -80,7 +128,7 @@ static int write_all(int fd, const void *p, size_t n)
 		ssize_t w = write(fd, c, n);
 
 		if (w < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLOUT) == 0))
 				continue;
 			return -errno;
 		}
@@ -100,7 +148,7 @@ static int read_all(int fd, void *p, size_t n)
 		if (r == 0)
 			return -EPIPE;
 		if (r < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN) == 0))
 				continue;
 			return -errno;
 		}
@@ -147,6 +195,7 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 	uint64_t off = 0;
 	struct gen g;
 	char extra;
+	ssize_t r;
 
 	if (!buf && !(buf = malloc(MAX_IO)))
 		return -ENOMEM;
@@ -155,12 +204,11 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 		usleep((useconds_t)slow_ms * 1000);
 	while (off < len) {
 		size_t want = 1 + rnd(rs) % ((rnd(rs) & 1) ? 64 : MAX_IO);
-		ssize_t r;
 
 		if (want > len - off)
 			want = (size_t)(len - off);
 		r = read(fd, buf, want);
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN) == 0)))
 			continue;
 		if (r < 0) {
 			printf("%s: read at byte %llu: %s\n", who, (unsigned long long)off, strerror(errno));
@@ -181,7 +229,10 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 		if (slow_ms && off < MAX_IO)
 			usleep((useconds_t)slow_ms * 100);
 	}
-	if (read(fd, &extra, 1) != 0) {
+	do
+		r = read(fd, &extra, 1);
+	while (r < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN) == 0)));
+	if (r != 0) {
 		printf("%s: more data or an error where EOF was due after %llu bytes\n", who,
 		       (unsigned long long)len);
 		return -1;
@@ -224,15 +275,23 @@ static int cmd_serve(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int slow = 0, one = 1, s;
+	int slow = 0, one = 1, signals = 0, s;
 
-	for (int i = 4; i + 1 < argc + 1 && i < argc; i++)
+	for (int i = 4; i < argc; i++) {
 		if (!strcmp(argv[i], "--slow") && i + 1 < argc)
 			slow = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--nonblock"))
+			nonblock = 1;
+		else if (!strcmp(argv[i], "--signals"))
+			signals = 1;
+		else
+			return 2;
+	}
 	if (parse_addr(argv[2], argv[3], &ss, &sl) < 0)
 		return 2;
 	s = socket(ss.ss_family, SOCK_STREAM, 0);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	set_nonblock(s); /* before listen(), as event-driven servers do */
 	if (s < 0 || bind(s, (struct sockaddr *)&ss, sl) < 0 || listen(s, 128) < 0) {
 		perror("serve");
 		return 2;
@@ -241,15 +300,23 @@ static int cmd_serve(int argc, char **argv)
 	printf("listening\n");
 	fflush(stdout);
 	for (;;) {
-		int c = accept(s, NULL, NULL);
+		int c = accept4(s, NULL, NULL, nonblock ? SOCK_NONBLOCK : 0);
 
 		if (c < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = { .fd = s, .events = POLLIN };
+
+				poll(&p, 1, -1);
+				continue;
+			}
 			return 2;
 		}
 		if (fork() == 0) {
 			close(s);
+			if (signals)
+				start_signals();
 			_exit(serve_one(c, slow));
 		}
 		close(c);
@@ -283,10 +350,18 @@ static void *client_one(void *p)
 			goto out;
 		}
 	}
+	set_nonblock(c);
 	if (connect(c, (struct sockaddr *)&a->dst, a->dst_len) < 0) {
-		printf("%s: connect: %s\n", who, strerror(errno));
+		int err = errno;
+		socklen_t el = sizeof(err);
+
+		if (err == EINPROGRESS && wait_ready(c, POLLOUT) == 0 &&
+		    getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
+			goto connected;
+		printf("%s: connect: %s\n", who, strerror(err));
 		goto out;
 	}
+connected:
 	if (write_all(c, &h, sizeof(h)) < 0 || send_stream(c, a->len, a->seed, &rs, who) < 0)
 		goto out;
 	shutdown(c, SHUT_WR); /* half-close: the server must see EOF after the data */
@@ -300,13 +375,21 @@ out:
 
 static int cmd_client(int argc, char **argv)
 {
-	int conns = 4, timeout = 60, failed = 0;
+	int conns = 4, timeout = 60, failed = 0, signals = 0;
 	uint64_t bytes = 1 << 20, seed = (uint64_t)time(NULL);
 	struct client_arg *args;
 	pthread_t *th;
 	char *bind_to = NULL;
 
 	for (int i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "--nonblock")) {
+			nonblock = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--signals")) {
+			signals = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return 2;
 		if (!strcmp(argv[i], "--conns"))
@@ -323,6 +406,8 @@ static int cmd_client(int argc, char **argv)
 			return 2;
 	}
 	alarm((unsigned)timeout);
+	if (signals)
+		start_signals();
 	args = calloc((size_t)conns, sizeof(*args));
 	th = calloc((size_t)conns, sizeof(*th));
 	if (!args || !th)
@@ -364,7 +449,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (argc >= 4 && !strcmp(argv[1], "client"))
 		return cmd_client(argc, argv);
-	fprintf(stderr, "usage: mc-stream serve ADDR PORT [--slow MS]\n"
-			"       mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N] [--bind ADDR:PORT] [--timeout S]\n");
+	fprintf(stderr, "usage: mc-stream serve ADDR PORT [--slow MS] [--nonblock] [--signals]\n"
+			"       mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N] [--bind ADDR:PORT]\n"
+			"                        [--timeout S] [--nonblock] [--signals]\n");
 	return 2;
 }
