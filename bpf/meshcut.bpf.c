@@ -122,9 +122,31 @@ static __always_inline struct mc_pair *pair_of(const struct mc_sock *me)
 	return pair;
 }
 
+/* mc_pair.dir[] index of this socket's sends, and of what it receives */
 static __always_inline int out_dir(const struct mc_sock *me)
 {
 	return me->flags & MC_SK_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
+}
+
+static __always_inline int in_dir(const struct mc_sock *me)
+{
+	return me->flags & MC_SK_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+}
+
+/* A tracked socket: STATE to remove its connection's entry when it closes,
+ * HDR_OPT_LEN to let it leave the sockhash (sock_leave). */
+static __always_inline void track_events(struct bpf_sock_ops *skops)
+{
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
+						 BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+/* sock_mode() of a socket address stored in a map value. The verifier
+ * allows no arithmetic on a socket pointer, so the address is written to
+ * the map and loaded back (volatile: clang would reuse the pointer). */
+static __always_inline int sock_mode_stored(const __u64 *addr)
+{
+	return sock_mode(*(volatile const __u64 *)addr);
 }
 
 /* This socket's sends go through TCP from now on. */
@@ -159,9 +181,8 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	if (!me)
 		return;
 	me->sk = (__u64)sk;
-	/* A blocking client never enters (sock_mode()). Loaded back from the
-	 * map: the verifier allows no arithmetic on a socket pointer. */
-	if (sock_mode(*(volatile __u64 *)&me->sk) != MC_MODE_NONBLOCK) {
+	/* a blocking client never enters (sock_mode()) */
+	if (sock_mode_stored(&me->sk) != MC_MODE_NONBLOCK) {
 		if (st)
 			st->sock_blocking++;
 		goto drop_storage;
@@ -189,9 +210,7 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 		goto drop_storage;
 	}
 	me->flags |= MC_SK_PENDING;
-	/* STATE: remove the id at close; HDR_OPT_LEN: leave the sockhash */
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
-						 BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+	track_events(skops);
 	return;
 drop_storage:
 	bpf_sk_storage_delete(&mc_sk_v2, sk);
@@ -249,8 +268,7 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 		bpf_map_delete_elem(&mc_socks_v1, &cookie);
 		goto drop_storage;
 	}
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
-						 BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+	track_events(skops);
 	if (st)
 		st->sock_paired++;
 	return;
@@ -297,7 +315,7 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 	if (!(me->flags & MC_SK_LEAVE) && sock_mode(me->sk) != MC_MODE_BLOCKING)
 		return;
 	pair = pair_of(me);
-	in = me->flags & MC_SK_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+	in = in_dir(me);
 	/* Without the entry the peer has closed, or DEL stopped it (MC_SK_DRAIN
 	 * before removing entries): nothing more comes. */
 	if (pair && in < 2) {
@@ -332,8 +350,8 @@ static __always_inline void sock_listen(struct bpf_sock_ops *skops)
 	lsn = bpf_sk_storage_get(&mc_lsn_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!lsn)
 		return;
-	lsn->sk = (__u64)sk; /* read back through the map, as in sock_client() */
-	lsn->flags = sock_mode(*(volatile __u64 *)&lsn->sk) == MC_MODE_NONBLOCK ? MC_LSN_NONBLOCK : 0;
+	lsn->sk = (__u64)sk;
+	lsn->flags = sock_mode_stored(&lsn->sk) == MC_MODE_NONBLOCK ? MC_LSN_NONBLOCK : 0;
 }
 
 /* Pod cgroup: TCP socket events of every container in the pod. Sockets
@@ -396,9 +414,10 @@ int mc_sockops(struct bpf_sock_ops *skops)
 }
 
 /* The client's first message: copy the server's claim into its mc_sock.
- * No claim yet means no local server (it claims at its ESTABLISHED, before
- * it can have sent us anything) or a server that reads in blocking mode: seal the entry so none can claim it
- * later, and leave. */
+ * No claim yet means no local server we may take (a server claims at its
+ * ESTABLISHED, before it can have sent us anything, and only if it came
+ * from a nonblocking listener): seal the entry so none can claim it later,
+ * and leave. */
 static __always_inline void pair_complete(struct mc_sock *me)
 {
 	struct mc_pair *pair;
@@ -456,14 +475,9 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		me->flags |= MC_SK_LEAVE;
 		goto blocking;
 	}
-	switch (sock_mode(me->peer_sk)) {
-	case MC_MODE_NONBLOCK:
-		break;
-	case MC_MODE_UNACCEPTED:
-		break; /* its listener was nonblocking (sock_server) */
-	default:
+	/* a peer not accepted yet came from a nonblocking listener (sock_server) */
+	if (sock_mode(me->peer_sk) == MC_MODE_BLOCKING)
 		goto blocking;
-	}
 	/* bounded like TCP's buffers: past the limit, TCP makes us wait */
 	queued = psock_queued(me->peer_sk, &limit);
 	if (queued < 0 || (__u64)queued + size > limit)

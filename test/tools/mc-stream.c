@@ -96,6 +96,13 @@ static int wait_ready(int fd, short events)
 	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
 }
 
+/* After a read or write failed: may it be retried (interrupted, or
+ * nonblocking and now ready)? */
+static int io_again(int fd, short events)
+{
+	return errno == EINTR || (errno == EAGAIN && wait_ready(fd, events) == 0);
+}
+
 static void set_nonblock(int fd)
 {
 	if (nonblock)
@@ -128,7 +135,7 @@ static int write_all(int fd, const void *p, size_t n)
 		ssize_t w = write(fd, c, n);
 
 		if (w < 0) {
-			if (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLOUT) == 0))
+			if (io_again(fd, POLLOUT))
 				continue;
 			return -errno;
 		}
@@ -148,7 +155,7 @@ static int read_all(int fd, void *p, size_t n)
 		if (r == 0)
 			return -EPIPE;
 		if (r < 0) {
-			if (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN) == 0))
+			if (io_again(fd, POLLIN))
 				continue;
 			return -errno;
 		}
@@ -208,7 +215,7 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 		if (want > len - off)
 			want = (size_t)(len - off);
 		r = read(fd, buf, want);
-		if (r < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN) == 0)))
+		if (r < 0 && io_again(fd, POLLIN))
 			continue;
 		if (r < 0) {
 			printf("%s: read at byte %llu: %s\n", who, (unsigned long long)off, strerror(errno));
@@ -231,7 +238,7 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 	}
 	do
 		r = read(fd, &extra, 1);
-	while (r < 0 && (errno == EINTR || (errno == EAGAIN && wait_ready(fd, POLLIN) == 0)));
+	while (r < 0 && io_again(fd, POLLIN));
 	if (r != 0) {
 		printf("%s: more data or an error where EOF was due after %llu bytes\n", who,
 		       (unsigned long long)len);
