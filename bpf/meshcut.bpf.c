@@ -166,6 +166,30 @@ static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
 	me->tx = MC_TX_TCP;
 }
 
+/* Whether this socket can be read like any TCP socket: nothing more can be
+ * redirected to it and nothing redirected to it is left unread. Seals its
+ * inbound direction on TCP if no byte of it was redirected yet. Without
+ * the connection's entry the peer has closed, or DEL stopped it
+ * (MC_SK_DRAIN before removing entries): nothing more comes. A direction
+ * that left REDIRECT may still see the sender's last redirect arrive for
+ * MC_LEAVE_GRACE_NS. */
+static __always_inline int inbound_drained(const struct mc_sock *me)
+{
+	struct mc_pair *pair = pair_of(me);
+	__u32 limit, in = in_dir(me);
+	__u64 since;
+
+	if (pair && in < 2) {
+		if (__sync_val_compare_and_swap(&pair->dir[in], MC_TX_UNDECIDED, MC_TX_TCP) ==
+		    MC_TX_REDIRECT)
+			return 0;
+		since = pair->tcp_since[in];
+		if (since && bpf_ktime_get_ns() - since < MC_LEAVE_GRACE_NS)
+			return 0;
+	}
+	return psock_queued(me->sk, &limit) <= 0;
+}
+
 /* Client side at ACTIVE_ESTABLISHED: publish the connection id so that a
  * local server side can find us. Storage first, then the sockhash entry,
  * then the id, so that whoever finds the id finds the rest. */
@@ -302,10 +326,7 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct mc_stats *st;
-	struct mc_pair *pair;
 	struct mc_sock *me;
-	__u32 limit, in;
-	__u64 since;
 
 	if (!sk)
 		return;
@@ -314,20 +335,8 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 		goto done;
 	if (!(me->flags & MC_SK_LEAVE) && sock_mode(me->sk) != MC_MODE_BLOCKING)
 		return;
-	pair = pair_of(me);
-	in = in_dir(me);
-	/* Without the entry the peer has closed, or DEL stopped it (MC_SK_DRAIN
-	 * before removing entries): nothing more comes. */
-	if (pair && in < 2) {
-		if (__sync_val_compare_and_swap(&pair->dir[in], MC_TX_UNDECIDED, MC_TX_TCP) ==
-		    MC_TX_REDIRECT)
-			return; /* the peer still hands us its data */
-		since = pair->tcp_since[in];
-		if (since && bpf_ktime_get_ns() - since < MC_LEAVE_GRACE_NS)
-			return;
-	}
-	if (psock_queued(me->sk, &limit) > 0)
-		return;
+	if (!inbound_drained(me))
+		return; /* the peer may still hand us data, or some is unread */
 	st = stats_of(me->slot);
 	tx_to_tcp(me, st);
 	me->flags |= MC_SK_OUT;
@@ -510,6 +519,71 @@ pass:
 		st->msg_bytes_passed += size;
 	}
 	return SK_PASS;
+}
+
+/* ---- splice guard ---------------------------------------------------- */
+
+/* splice(2) and sendfile(2) from a TCP socket read its receive queue only
+ * (tcp_splice_read), never what was redirected to it: a splicing reader
+ * would miss those bytes and see what TCP brings after them. Such a read
+ * of one of our sockets is let through only once the socket can be read
+ * like any TCP socket (inbound_drained(), which seals an undecided inbound
+ * direction on TCP, so a reader that splices from its first read keeps
+ * splicing). Otherwise it fails with EINVAL, the kernel's "this file
+ * cannot splice", on which haproxy and Go's io.Copy fall back to read(2);
+ * read(2) gets every byte in order. The LSM hook is node-wide; every other
+ * file and every other syscall leaves at the first checks.
+ * docs/socket-shortcut.md, "splice and sendfile readers". */
+#define MC_MAY_READ 4
+#define MC_EINVAL 22
+
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs___mc {
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+#define MC_SYSCALL_NR(r) ((long)(r)->orig_ax)
+#define MC_NR_SENDFILE 40
+#define MC_NR_SPLICE 275
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs___mc {
+	int syscallno;
+} __attribute__((preserve_access_index));
+#define MC_SYSCALL_NR(r) ((long)(r)->syscallno)
+#define MC_NR_SENDFILE 71
+#define MC_NR_SPLICE 76
+#else
+#error "the splice guard needs this architecture's syscall numbers"
+#endif
+
+SEC("lsm/file_permission")
+int mc_splice_guard(unsigned long long *ctx)
+{
+	struct file *file = (void *)ctx[0]; /* security_file_permission(file, mask) */
+	int mask = (int)ctx[1];
+	struct pt_regs___mc *regs;
+	struct socket___mc *so;
+	struct mc_stats *st;
+	struct mc_sock *me;
+	long nr;
+
+	if (!(mask & MC_MAY_READ))
+		return 0;
+	regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return 0;
+	nr = MC_SYSCALL_NR(regs);
+	if (nr != MC_NR_SPLICE && nr != MC_NR_SENDFILE)
+		return 0;
+	so = (void *)bpf_sock_from_file(file);
+	if (!so || !so->sk)
+		return 0;
+	me = bpf_sk_storage_get(&mc_sk_v2, so->sk, 0, 0);
+	if (!me || (me->flags & MC_SK_OUT) || inbound_drained(me))
+		return 0;
+	st = stats_of(me->slot);
+	if (st)
+		st->sock_splice_refused++;
+	return -MC_EINVAL;
 }
 
 /* bpf_iter over mc_socks_v1, run by DEL, GC and uninstall (mc_sweep_v1

@@ -72,6 +72,7 @@ struct file___mc {
 
 struct socket___mc {
 	struct file___mc *file;
+	struct sock *sk;
 } __attribute__((preserve_access_index));
 
 struct sock___mc {

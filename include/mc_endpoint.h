@@ -53,6 +53,7 @@ enum {
 #define MC_DEG_CGROUP_SHARED (1U << 5) /* another endpoint owns the cgroup */
 #define MC_DEG_NO_NETNS (1U << 6)
 #define MC_DEG_DATAPATH (1U << 7)
+#define MC_DEG_NO_SPLICE_GUARD (1U << 8) /* socketRedirect off: no splice guard */
 
 struct mc_endpoint {
 	__u32 abi; /* MC_ENDPOINT_ABI */

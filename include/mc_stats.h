@@ -31,7 +31,9 @@ struct mc_stats {
 	__u64 sock_left;     /* sockets that left the sockhash before closing */
 	__u64 sock_blocking; /* directions kept on TCP because an end reads in
 			      * blocking mode (docs/socket-shortcut.md) */
-	__u64 reserved[1];
+	__u64 sock_splice_refused; /* splice(2)/sendfile(2) reads refused with
+				    * EINVAL while redirected data could be
+				    * waiting (the reader falls back to read) */
 };
 _Static_assert(sizeof(struct mc_stats) == 160, "mc_stats is ABI");
 

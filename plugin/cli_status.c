@@ -42,6 +42,7 @@ static void add_stats(cJSON *o, const struct mc_stats *st)
 	cJSON_AddNumberToObject(s, "backToTcp", (double)st->sock_back_to_tcp);
 	cJSON_AddNumberToObject(s, "left", (double)st->sock_left);
 	cJSON_AddNumberToObject(s, "blocking", (double)st->sock_blocking);
+	cJSON_AddNumberToObject(s, "spliceRefused", (double)st->sock_splice_refused);
 }
 
 static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
@@ -152,6 +153,7 @@ int cli_status(int argc, char **argv)
 		snprintf(h, sizeof(h), "%016llx", (unsigned long long)pinned);
 		cJSON_AddStringToObject(doc, "programs", h);
 		cJSON_AddBoolToObject(doc, "programsCurrent", pinned == node.obj_hash);
+		cJSON_AddBoolToObject(doc, "spliceGuard", node_has_guard(&node));
 	}
 	ls.arr = cJSON_AddArrayToObject(doc, "endpoints");
 	if (!ls.json)

@@ -123,7 +123,18 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_store(node, &key, ep);
 	}
 	if (conf->socket_shortcut && ep->cgroup_id) {
-		ret = sock_cfg_write(node, ep->slot, conf);
+		bool redirect = conf->socket_redirect;
+
+		/* without the guard, splice(2) readers would lose data */
+		if (redirect && conf->splice_guard == MC_GUARD_REQUIRED && !node_has_guard(node)) {
+			redirect = false;
+			ep->degraded |= MC_DEG_NO_SPLICE_GUARD;
+			if (!ep->reason[0])
+				snprintf(ep->reason, sizeof(ep->reason),
+					 "socketRedirect needs the splice guard (BPF LSM), which this "
+					 "node cannot attach: sockets stay on TCP");
+		}
+		ret = sock_cfg_write(node, ep->slot, conf, redirect);
 		if (ret < 0)
 			log_warn("cannot write the socket shortcut settings: %s", strerror(-ret));
 		ep_attach_sockops(node, &key, ep, &paths);

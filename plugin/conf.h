@@ -20,6 +20,8 @@ enum mc_failure_policy { MC_FAIL_IGNORE = 0, MC_FAIL_FAIL };
 enum mc_tc_mode { MC_TC_AUTO = 0, MC_TC_TCX, MC_TC_LEGACY };
 /* which pod-to-pod packets the tc program may deliver directly */
 enum mc_pkt_policy { MC_POLICY_CONNTRACK = 0, MC_POLICY_TRUST };
+/* spliceGuard: whether socketRedirect needs the node's splice guard */
+enum mc_splice_guard { MC_GUARD_REQUIRED = 0, MC_GUARD_OPTIONAL };
 
 struct mc_prev_iface {
 	char name[MC_IFNAMSIZ];
@@ -43,6 +45,7 @@ struct mc_conf {
 	enum mc_failure_policy failure_policy;
 	bool socket_shortcut;
 	bool socket_redirect; /* socketRedirect: sockets may enter the sockhash */
+	enum mc_splice_guard splice_guard; /* spliceGuard */
 	bool packet_shortcut;
 	enum mc_tc_mode tc_mode;
 	enum mc_pkt_policy pkt_policy;

@@ -484,7 +484,7 @@ int ep_teardown(const struct mc_node *node, const struct mc_ep_key *key,
 	unpin_link(p.sockops);
 	if (ep && (ep->attached & MC_ATT_SOCKOPS) && ep->slot) {
 		sock_teardown(node, ep->slot, MC_SOCK_DRAIN_MS);
-		sock_cfg_write(node, ep->slot, NULL);
+		sock_cfg_write(node, ep->slot, NULL, false);
 	}
 	if (ep) {
 		if ((ep->attached & (MC_ATT_TC_LEGACY | MC_ATT_QDISC_CREATED)) && ep->veth_ifindex)
@@ -725,7 +725,7 @@ void ep_degraded_str(__u32 degraded, char *buf, size_t n)
 {
 	static const char *const names[] = { "no-veth",	       "veth-mismatch",	 "no-cgroup",
 					     "tc-attach",      "sockops-attach", "cgroup-shared",
-					     "no-netns",       "datapath" };
+					     "no-netns",       "datapath",	 "no-splice-guard" };
 
 	bits_str(degraded, names, sizeof(names) / sizeof(names[0]), buf, n);
 }

@@ -176,34 +176,83 @@ static int pin_replace(int fd, const char *path)
 	return 0;
 }
 
-/* Load the embedded object, reusing pinned maps (libbpf pin_path), pin its
- * programs, and move every existing endpoint to them. */
-static int node_load(struct mc_node *node, char *why, size_t why_len)
+/* Open and load the embedded object, reusing pinned maps (libbpf
+ * pin_path); with or without the splice guard. NULL with *err set on
+ * failure. */
+static struct meshcut *skel_load(const struct mc_node *node, bool guard, int *err)
 {
 	char p[MC_PATH_MAX + 64];
 	struct meshcut *skel;
 	struct bpf_map *map;
-	struct mc_node_info info;
-	struct timespec ts;
-	__u32 zero = 0;
-	int ret, i;
+	int ret;
 
 	skel = meshcut__open();
 	if (!skel) {
-		ret = -errno;
-		mc_msg(why, why_len, "cannot open the BPF object: %s", strerror(-ret));
-		return ret;
+		*err = -errno;
+		return NULL;
 	}
 	bpf_object__for_each_map(map, skel->obj) {
 		snprintf(p, sizeof(p), "%s/maps/%s", node->root, bpf_map__name(map));
 		ret = bpf_map__set_pin_path(map, p);
 		if (ret < 0)
-			goto out;
+			goto err;
 	}
+	if (!guard)
+		bpf_program__set_autoload(skel->progs.mc_splice_guard, false);
 	ret = meshcut__load(skel);
-	if (ret < 0) {
+	if (ret < 0)
+		goto err;
+	*err = 0;
+	return skel;
+err:
+	meshcut__destroy(skel);
+	*err = ret;
+	return NULL;
+}
+
+/* Attach the splice guard (a BPF LSM program, node-wide) and pin its link,
+ * replacing the previous one; without it, remove any previous pin so that
+ * node_has_guard() tells the truth about this object. */
+static void guard_attach(const struct mc_node *node, struct meshcut *skel, int load_err)
+{
+	char p[MC_PATH_MAX + 64];
+	struct bpf_link *link;
+	int ret = load_err;
+
+	snprintf(p, sizeof(p), "%s/%s", node->root, MC_GUARD_PIN);
+	if (ret == 0) {
+		link = bpf_program__attach_lsm(skel->progs.mc_splice_guard);
+		ret = link ? pin_replace(bpf_link__fd(link), p) : -errno;
+		bpf_link__destroy(link); /* the pin holds it */
+	}
+	if (ret == 0) {
+		log_info("splice guard attached");
+		return;
+	}
+	unlink(p);
+	log_warn("no splice guard (BPF LSM): %s; pods whose config requires it keep their "
+		 "sockets on TCP",
+		 strerror(-ret));
+}
+
+/* Load the embedded object, pin its programs, and move every existing
+ * endpoint to them. The splice guard needs BPF LSM, which not every kernel
+ * has or allows: if the object does not load with it, it loads without. */
+static int node_load(struct mc_node *node, char *why, size_t why_len)
+{
+	char p[MC_PATH_MAX + 64];
+	struct meshcut *skel;
+	struct mc_node_info info;
+	struct timespec ts;
+	__u32 zero = 0;
+	int ret, guard_err, i;
+
+	skel = skel_load(node, true, &guard_err);
+	if (!skel)
+		skel = skel_load(node, false, &ret);
+	if (!skel) {
 		mc_msg(why, why_len, "cannot load the BPF programs: %s", strerror(-ret));
-		goto out;
+		return ret;
 	}
 	for (i = 0; i < MC_PROG_COUNT; i++) {
 		struct bpf_program *prog =
@@ -232,6 +281,7 @@ static int node_load(struct mc_node *node, char *why, size_t why_len)
 		mc_msg(why, why_len, "cannot attach mc_sk_msg to mc_socks_v1: %s", strerror(-ret));
 		goto out;
 	}
+	guard_attach(node, skel, guard_err);
 	for (i = 0; i < (int)(sizeof(obsolete_maps) / sizeof(obsolete_maps[0])); i++) {
 		snprintf(p, sizeof(p), "%s/maps/%s", node->root, obsolete_maps[i]);
 		if (unlink(p) == 0)
@@ -313,7 +363,7 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 		return 0;
 	}
 
-	const char *subdirs[] = { "maps", "progs", "endpoints" };
+	const char *subdirs[] = { "maps", "progs", "links", "endpoints" };
 
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		if (path_join(p, sizeof(p), root, subdirs[i]) < 0 || (ret = mkdir_p1(p)) < 0) {
@@ -336,6 +386,23 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 err:
 	node_close(node);
 	return ret;
+}
+
+bool node_has_guard(const struct mc_node *node)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char p[MC_PATH_MAX + 64];
+	int fd, ret;
+
+	snprintf(p, sizeof(p), "%s/%s", node->root, MC_GUARD_PIN);
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	return ret == 0 && info.type == BPF_LINK_TYPE_TRACING;
 }
 
 void node_close(struct mc_node *node)

@@ -5,6 +5,8 @@
  *   <root>/maps/<map>          mc_endpoints_v1, mc_dp_v1, ...
  *   <root>/progs/<prog>        mc_tc_ingress, mc_sockops, mc_sk_msg,
  *                              mc_sock_sweep
+ *   <root>/links/mc_splice_guard   node-wide link of the splice guard
+ *                              (BPF LSM), when the kernel allows it
  *   <root>/endpoints/<cid>/<ifname>/{tc,sockops}   per-pod links
  *
  * The root directory itself is the lock (flock) that serialises changes. */
@@ -56,6 +58,11 @@ enum mc_node_mode {
 int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 	      bool exclusive, char *why, size_t why_len);
 void node_close(struct mc_node *node);
+
+#define MC_GUARD_PIN "links/mc_splice_guard"
+
+/* Whether the splice guard is attached (docs/socket-shortcut.md). */
+bool node_has_guard(const struct mc_node *node);
 
 /* FNV-1a of the embedded BPF object: the node's program version. */
 uint64_t node_embedded_hash(void);

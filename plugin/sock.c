@@ -11,12 +11,13 @@
 #include "mc_sock.h"
 #include "sock.h"
 
-int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf)
+int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf,
+		   bool redirect)
 {
 	struct mc_sock_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if (conf && conf->socket_redirect)
+	if (redirect)
 		cfg.flags |= MC_SOCKCFG_REDIRECT;
 	if (conf)
 		for (int i = 0; i < conf->n_exclude_ports && i < MC_MAX_EXCLUDE_PORTS; i++)

@@ -12,7 +12,8 @@
 
 /* mc_sockcfg_v1[slot] from the config (socketRedirect, excludePorts);
  * conf NULL clears it. */
-int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf);
+int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf,
+		   bool redirect);
 
 /* Take a pod's sockets (slot) out of the shortcut, or every socket when
  * slot is 0: its connection ids, then, after stopping every sender on

@@ -50,6 +50,7 @@ conf_with() { jq "$1" "$T/a.mc.json" > "$T/bad.json"; }
 @test "wrong field types are config errors (7) naming the field" {
 	for f in '.bpffsRoot = 5' '.logLevel = "loud"' '.failurePolicy = true' \
 		'.socketShortcut = "yes"' '.tcAttachMode = "xdp"' '.runtimeConfig = []' \
+		'.spliceGuard = "never"' '.spliceGuard = false' \
 		'.prevResult = "x"' '.prevResult.ips = {}' '.prevResult.ips[0].address = "10.0.0.300/24"' \
 		'.prevResult.interfaces[0].mac = "zz"' '.name = 7' '.bpffsRoot = "relative/path"' \
 		'.bpffsRoot = "/sys/fs/bpf/../../tmp"' '.runtimeConfig.cgroupPath = "/../../etc"' \

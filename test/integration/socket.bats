@@ -28,7 +28,9 @@ client() { # POD ADDR PORT [ARGS...]
 
 socks_in_map() { map_keys mc_socks_v1 | jq length; }
 
-REDIRECT='. + {socketRedirect: true}'
+# spliceGuard optional: these tests have no splice(2) reader, and must run
+# on kernels that cannot attach the guard (see the splice tests below)
+REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 
 @test "without socketRedirect sockets are only counted: nothing enters the sockhash" {
 	add_pod a
@@ -83,7 +85,7 @@ REDIRECT='. + {socketRedirect: true}'
 }
 
 @test "excludePorts keeps a port on TCP, other ports are shortcut" {
-	add_pod a '. + {socketRedirect: true, excludePorts: [9001]}'
+	add_pod a '. + {socketRedirect: true, spliceGuard: "optional", excludePorts: [9001]}'
 	server a 127.0.0.1 9000
 	server a 127.0.0.1 9001
 	run -0 client a 127.0.0.1 9001 --count 20
@@ -192,7 +194,7 @@ stream_client() { # POD ADDR PORT [ARGS...]
 }
 
 # no server reported a failure (they run in the background)
-servers_ok() { ! grep -v '^listening' "$T"/server-* ; }
+servers_ok() { ! grep -v -e '^listening' -e '^splice' "$T"/server-* ; }
 
 NB=(--nonblock --signals)
 
@@ -280,4 +282,62 @@ NB=(--nonblock --signals)
 	[ "$(sock a blocking)" -ge 4 ]
 	[ "$(sock b blocking)" -ge 4 ]
 	[ "$(socks_in_map)" = 0 ]
+}
+
+# splice(2) and sendfile(2) read a socket's TCP receive queue only, never
+# what was redirected to it: a splicing reader would lose those bytes. The
+# splice guard (a BPF LSM program) refuses such a read with EINVAL while
+# redirected bytes may be waiting, and seals an inbound direction that has
+# carried nothing yet on TCP. socketRedirect needs it unless a config says
+# spliceGuard: optional.
+guard_or_skip() {
+	[ "$(status_json | jq -r .spliceGuard)" = true ] ||
+		skip "no splice guard: this kernel does not let BPF LSM programs load or attach"
+}
+
+GUARDED='. + {socketRedirect: true}'
+
+@test "spliceGuard required (the default): a node without the guard keeps sockets on TCP and says why" {
+	mkdir -p "$BPFFS/links/mc_splice_guard" # the guard's link cannot be pinned
+	add_pod a "$GUARDED"
+	add_pod b "$GUARDED"
+	cmp <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
+	[ "$(status_json | jq -r .spliceGuard)" = false ]
+	[ "$(ep_json a | jq -r .degraded)" = no-splice-guard ]
+	ep_json a | jq -r .reason | grep -q "splice guard"
+	server b :: 8080
+	run -0 client a "$(pod_ip b)" 8080 --count 20
+	[ "$(sock a activeEstablished)" -ge 1 ]
+	[ "$(sock a redirectedMessages)" = 0 ]
+	[ "$(socks_in_map)" = 0 ]
+}
+
+@test "splice guard: a splice(2) reader after redirected bytes gets EINVAL, reads instead, loses nothing" {
+	add_pod a "$GUARDED"
+	add_pod b "$GUARDED"
+	guard_or_skip
+	# the header arrives redirected and is read with read(2); the body is
+	# then spliced, as a proxy splices a request's body
+	stream_server b :: 8080 --nonblock --splice
+	run -0 stream_client a "$(pod_ip b)" 8080 --conns 4 --bytes 2000000 --nonblock
+	echo "$output"
+	servers_ok
+	[ "$(grep -c '^splice fallback' "$T/server-b-8080")" = 4 ]
+	[ "$(sock b spliceRefused)" -ge 4 ]
+	[ "$(sock a redirectedBytes)" -gt 1000000 ]
+}
+
+@test "splice guard: a reader splicing before the first byte keeps splicing, over TCP" {
+	add_pod a "$GUARDED"
+	add_pod b "$GUARDED"
+	guard_or_skip
+	stream_server b :: 8080 --nonblock --splice --hello
+	run -0 stream_client a "$(pod_ip b)" 8080 --conns 4 --bytes 2000000 --nonblock --hello
+	echo "$output"
+	servers_ok
+	run ! grep -q '^splice fallback' "$T/server-b-8080"
+	[ "$(grep -c '^spliced 2000000 bytes, fallback 0' "$T/server-b-8080")" = 4 ]
+	[ "$(sock b spliceRefused)" = 0 ]
+	[ "$(sock a redirectedMessages)" = 0 ]
+	[ "$(sock b redirectedMessages)" -gt 0 ]
 }

@@ -3,8 +3,10 @@
  * integrity tests.
  *
  *   mc-stream serve ADDR PORT [--slow MS] [--nonblock] [--signals]
+ *                   [--splice] [--hello]
  *   mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N]
  *                    [--bind ADDR:PORT] [--timeout S] [--nonblock] [--signals]
+ *                    [--hello]
  *
  * Each connection starts with a header (length, seed). The client then
  * writes a pseudo-random stream derived from its seed in writes of random
@@ -22,7 +24,16 @@
  * servers and proxies do); otherwise blocking sockets, where EAGAIN is a
  * failure. --signals: a SIGUSR1 every millisecond with an SA_RESTART
  * handler, as a program with timers gets; TCP restarts the reads and
- * writes it interrupts, so the program must never see an error for it. */
+ * writes it interrupts, so the program must never see an error for it.
+ *
+ * --splice (server): read the stream with splice(2) into a pipe, as
+ * haproxy's splicing and Go's io.Copy do, after reading the header with
+ * read(2) as a proxy reads a request's head. On EINVAL ("cannot splice
+ * this socket") it goes on with read(2), as they do, and prints
+ * "splice fallback". Prints "spliced N bytes, fallback F" per connection.
+ * --hello: the server tries one splice (or read) right after accept and
+ * then sends one byte; the client waits for that byte before it writes:
+ * a reader that was reading before the first byte arrived. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -81,6 +92,9 @@ static uint64_t rnd(uint64_t *s)
 }
 
 static int nonblock;
+static int use_splice;
+static __thread int splice_fallback;
+static __thread uint64_t spliced;
 
 /* With --nonblock, wait until fd is ready for events; 0 or -errno. */
 static int wait_ready(int fd, short events)
@@ -193,6 +207,38 @@ static int send_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, const 
 	return 0;
 }
 
+/* read(2), or with --splice, splice(2) through a pipe, until EINVAL
+ * switches this process to read(2) for good. */
+static ssize_t stream_read(int fd, void *buf, size_t n)
+{
+	static __thread int pipefd[2] = { -1, -1 };
+	ssize_t r;
+
+	if (!use_splice || splice_fallback)
+		return read(fd, buf, n);
+	if (pipefd[0] < 0 && pipe(pipefd) < 0)
+		return -1;
+	if (n > 65536)
+		n = 65536; /* a pipe's default capacity */
+	r = splice(fd, NULL, pipefd[1], NULL, n, SPLICE_F_NONBLOCK);
+	if (r < 0 && errno == EINVAL) {
+		printf("splice fallback after %llu bytes\n", (unsigned long long)spliced);
+		splice_fallback = 1;
+		return read(fd, buf, n);
+	}
+	if (r <= 0)
+		return r;
+	spliced += (uint64_t)r;
+	return read(pipefd[0], buf, (size_t)r); /* all of it: the pipe holds it */
+}
+
+static void splice_report(void)
+{
+	if (use_splice)
+		printf("spliced %llu bytes, fallback %d\n", (unsigned long long)spliced,
+		       splice_fallback);
+}
+
 /* Read and check len bytes of stream seed, then EOF. slow_ms > 0: sleep
  * before reading and between reads of the first MiB. */
 static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int slow_ms,
@@ -214,7 +260,7 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 
 		if (want > len - off)
 			want = (size_t)(len - off);
-		r = read(fd, buf, want);
+		r = stream_read(fd, buf, want);
 		if (r < 0 && io_again(fd, POLLIN))
 			continue;
 		if (r < 0) {
@@ -247,12 +293,21 @@ static int check_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, int s
 	return 0;
 }
 
-static int serve_one(int c, int slow_ms)
+static int serve_one(int c, int slow_ms, int hello)
 {
 	struct hdr h;
 	uint64_t rs;
-	char who[64];
+	char who[64], b = 'H';
 
+	if (hello) {
+		/* a reader already waiting: nothing can have arrived yet */
+		if (stream_read(c, &h, 1) >= 0 || (errno != EAGAIN && errno != EINVAL)) {
+			printf("server: hello read did not find an empty socket\n");
+			return 1;
+		}
+		if (write_all(c, &b, 1) < 0)
+			return 1;
+	}
 	if (read_all(c, &h, sizeof(h)) < 0) {
 		printf("server: short header\n");
 		return 1;
@@ -261,6 +316,7 @@ static int serve_one(int c, int slow_ms)
 	rs = h.seed ^ 0x5555;
 	if (check_stream(c, h.len, h.seed, &rs, slow_ms, who) < 0)
 		return 1;
+	splice_report();
 	if (send_stream(c, h.len, h.seed + 1, &rs, who) < 0)
 		return 1;
 	return 0;
@@ -282,7 +338,7 @@ static int cmd_serve(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int slow = 0, one = 1, signals = 0, s;
+	int slow = 0, one = 1, signals = 0, hello = 0, s;
 
 	for (int i = 4; i < argc; i++) {
 		if (!strcmp(argv[i], "--slow") && i + 1 < argc)
@@ -291,9 +347,15 @@ static int cmd_serve(int argc, char **argv)
 			nonblock = 1;
 		else if (!strcmp(argv[i], "--signals"))
 			signals = 1;
+		else if (!strcmp(argv[i], "--splice"))
+			use_splice = 1;
+		else if (!strcmp(argv[i], "--hello"))
+			hello = 1;
 		else
 			return 2;
 	}
+	if (hello && !nonblock)
+		return 2; /* its first read must not block */
 	if (parse_addr(argv[2], argv[3], &ss, &sl) < 0)
 		return 2;
 	s = socket(ss.ss_family, SOCK_STREAM, 0);
@@ -324,7 +386,7 @@ static int cmd_serve(int argc, char **argv)
 			close(s);
 			if (signals)
 				start_signals();
-			_exit(serve_one(c, slow));
+			_exit(serve_one(c, slow, hello));
 		}
 		close(c);
 	}
@@ -334,6 +396,7 @@ struct client_arg {
 	struct sockaddr_storage dst, src;
 	socklen_t dst_len, src_len;
 	uint64_t len, seed;
+	int hello;
 	int failed;
 };
 
@@ -342,7 +405,7 @@ static void *client_one(void *p)
 	struct client_arg *a = p;
 	struct hdr h = { .len = a->len, .seed = a->seed };
 	uint64_t rs = a->seed ^ 0xaaaa;
-	char who[64];
+	char who[64], b;
 	int c, one = 1;
 
 	snprintf(who, sizeof(who), "client seed %llu", (unsigned long long)a->seed);
@@ -369,6 +432,10 @@ static void *client_one(void *p)
 		goto out;
 	}
 connected:
+	if (a->hello && read_all(c, &b, 1) < 0) {
+		printf("%s: no hello from the server\n", who);
+		goto out;
+	}
 	if (write_all(c, &h, sizeof(h)) < 0 || send_stream(c, a->len, a->seed, &rs, who) < 0)
 		goto out;
 	shutdown(c, SHUT_WR); /* half-close: the server must see EOF after the data */
@@ -382,7 +449,7 @@ out:
 
 static int cmd_client(int argc, char **argv)
 {
-	int conns = 4, timeout = 60, failed = 0, signals = 0;
+	int conns = 4, timeout = 60, failed = 0, signals = 0, hello = 0;
 	uint64_t bytes = 1 << 20, seed = (uint64_t)time(NULL);
 	struct client_arg *args;
 	pthread_t *th;
@@ -395,6 +462,10 @@ static int cmd_client(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--signals")) {
 			signals = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--hello")) {
+			hello = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -434,6 +505,7 @@ static int cmd_client(int argc, char **argv)
 				return 2;
 		}
 		args[i].len = bytes;
+		args[i].hello = hello;
 		args[i].seed = seed * 1000 + (uint64_t)i * 2;
 		pthread_create(&th[i], NULL, client_one, &args[i]);
 	}
@@ -457,7 +529,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "client"))
 		return cmd_client(argc, argv);
 	fprintf(stderr, "usage: mc-stream serve ADDR PORT [--slow MS] [--nonblock] [--signals]\n"
+			"                        [--splice] [--hello]\n"
 			"       mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N] [--bind ADDR:PORT]\n"
-			"                        [--timeout S] [--nonblock] [--signals]\n");
+			"                        [--timeout S] [--nonblock] [--signals] [--hello]\n");
 	return 2;
 }

@@ -171,6 +171,8 @@ static void test_conf_defaults_and_prev_result(void **state)
 	assert_true(c.socket_shortcut);
 	assert_true(c.packet_shortcut);
 	assert_int_equal(c.tc_mode, MC_TC_AUTO);
+	assert_false(c.socket_redirect);
+	assert_int_equal(c.splice_guard, MC_GUARD_REQUIRED);
 	assert_int_equal(c.n_prev_ifaces, 3);
 	assert_false(c.prev_ifaces[1].in_sandbox);
 	assert_true(c.prev_ifaces[2].in_sandbox);
@@ -190,6 +192,7 @@ static void test_conf_options(void **state)
 	assert_int_equal(conf_code("{\"cniVersion\":\"0.4.0\",\"name\":\"n\",\"type\":\"meshcut\","
 				   "\"bpffsRoot\":\"/sys/fs/bpf/x\",\"cgroupRoot\":\"/sys/fs/cgroup\","
 				   "\"failurePolicy\":\"fail\",\"socketShortcut\":false,\"tcAttachMode\":\"legacy\","
+				   "\"spliceGuard\":\"optional\","
 				   "\"logLevel\":\"debug\",\"logFile\":\"/var/log/m.log\","
 				   "\"runtimeConfig\":{\"cgroupPath\":\"/kubepods/pod1\"}," PREV "}",
 				   CNI_CMD_ADD, &c), 0);
@@ -197,6 +200,7 @@ static void test_conf_options(void **state)
 	assert_int_equal(c.failure_policy, MC_FAIL_FAIL);
 	assert_false(c.socket_shortcut);
 	assert_int_equal(c.tc_mode, MC_TC_LEGACY);
+	assert_int_equal(c.splice_guard, MC_GUARD_OPTIONAL);
 	assert_int_equal(c.log_level, MC_LOG_DEBUG);
 	assert_string_equal(c.rc_cgroup_path, "/kubepods/pod1");
 	conf_free(&c);
