@@ -8,6 +8,7 @@ pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmnl-dev
 	libcmocka-dev pkg-config
 	iproute2 iptables iputils-ping jq bats socat python3 util-linux conntrack iperf3 sockperf
+	haproxy nginx-light curl
 	containernetworking-plugins cppcheck clang-tidy shellcheck
 )
 
@@ -24,6 +25,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	# haproxy and nginx are run by the tests inside pods only: keep their
+	# packages from starting them on the host (policy-rc.d, ours only)
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

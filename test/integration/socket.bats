@@ -341,3 +341,112 @@ GUARDED='. + {socketRedirect: true}'
 	[ "$(sock a redirectedMessages)" = 0 ]
 	[ "$(sock b redirectedMessages)" -gt 0 ]
 }
+
+# sidecar POD CFG: haproxy as an Istio-style sidecar in POD (uid 1337 after
+# binding, as Istio's proxy runs), plain TCP proxying, no splicing
+sidecar() {
+	local pod=$1
+	{
+		printf 'global\n  uid 1337\n  gid 1337\n  maxconn 256\n'
+		printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
+		cat
+	} > "$T/haproxy-$pod.cfg"
+	in_pod "$pod" haproxy -db -f "$T/haproxy-$pod.cfg" > "$T/haproxy-$pod.log" 2>&1 3>&- &
+	PIDS+=($!)
+}
+
+# Istio's capture, reduced to its essentials: outbound TCP of everyone but
+# the proxy's uid goes to 15001, inbound TCP to 15006, loopback is left
+# alone (the proxy reaches its app over lo, from 127.0.0.6)
+istio_rules() {
+	nsp "$1" iptables -t nat -A OUTPUT -p tcp -o lo -j RETURN
+	nsp "$1" iptables -t nat -A OUTPUT -p tcp -m owner --uid-owner 1337 -j RETURN
+	nsp "$1" iptables -t nat -A OUTPUT -p tcp -j REDIRECT --to-ports 15001
+	nsp "$1" iptables -t nat -A PREROUTING -p tcp -j REDIRECT --to-ports 15006
+}
+
+nat_pkts() { # POD CHAIN PATTERN: packets counted by the first matching rule
+	nsp "$1" iptables -t nat -nvxL "$2" | awk -v p="$3" '$0 ~ p { print $1; exit }'
+}
+
+@test "mini mesh: app A -> sidecar A -> sidecar B -> app B and back, every leg handed over" {
+	command -v haproxy >/dev/null || skip "haproxy is not installed (hack/deps.sh installs it)"
+	add_pod a "$REDIRECT"
+	add_pod b "$REDIRECT"
+	istio_rules a
+	istio_rules b
+	local ipb; ipb=$(pod_ip b)
+	# outbound listener of A: to where the app dialled (b:8080 here)
+	sidecar a <<-CFG
+	frontend outbound
+	  bind 0.0.0.0:15001
+	  default_backend b
+	backend b
+	  server b $ipb:8080
+	CFG
+	# inbound listener of B: to the app over loopback, from 127.0.0.6
+	sidecar b <<-CFG
+	frontend inbound
+	  bind 0.0.0.0:15006
+	  default_backend app
+	backend app
+	  server app 127.0.0.1:8080 source 127.0.0.6
+	CFG
+	wait_listen a 15001
+	wait_listen b 15006
+	server b 127.0.0.1 8080
+	run -0 client a "$ipb" 8080 --count 50
+	echo "$output"
+	# the request and its response crossed the rules as Istio's would
+	[ "$(nat_pkts a OUTPUT 'REDIRECT.*15001')" -ge 1 ]
+	[ "$(nat_pkts a OUTPUT 'owner UID match 1337')" -ge 1 ]
+	[ "$(nat_pkts b PREROUTING 'REDIRECT.*15006')" -ge 1 ]
+	# three legs, each paired where its server end lives: app A -> sidecar
+	# A in a; sidecar A -> sidecar B and sidecar B -> app B in b
+	[ "$(sock a paired)" = 1 ]
+	[ "$(sock b paired)" = 2 ]
+	[ "$(sock a collisions)" = 0 ]
+	[ "$(sock b collisions)" = 0 ]
+	# every byte of every leg handed over, none through TCP: each pod's
+	# sockets send the request or the response on three legs (a: app A's
+	# request, sidecar A's request to B and its response to app A)
+	local n; n=$(sed -n 's/^ok messages=50 bytes=//p' <<<"$output")
+	[ "$n" -gt 0 ]
+	[ "$(sock a redirectedBytes)" = $((3 * n)) ]
+	[ "$(sock b redirectedBytes)" = $((3 * n)) ]
+	[ "$(sock a passedMessages)" = 0 ]
+	[ "$(sock b passedMessages)" = 0 ]
+}
+
+@test "nginx serving a file with sendfile on: every byte arrives" {
+	command -v nginx >/dev/null || skip "nginx is not installed (hack/deps.sh installs it)"
+	add_pod a "$REDIRECT"
+	add_pod b "$REDIRECT"
+	mkdir -p "$T/www"
+	head -c 6000000 /dev/urandom > "$T/www/blob"
+	cat > "$T/nginx.conf" <<-CFG
+	daemon off;
+	user root;
+	worker_processes 1;
+	pid $T/nginx.pid;
+	error_log $T/nginx-error.log;
+	events {}
+	http {
+	  access_log off;
+	  sendfile on;
+	  tcp_nopush on;
+	  server { listen 8080; root $T/www; }
+	}
+	CFG
+	in_pod b nginx -c "$T/nginx.conf" -e "$T/nginx-error.log" 3>&- &
+	PIDS+=($!)
+	wait_listen b 8080
+	run -0 in_pod a timeout 30 curl -sS -o "$T/got" "http://$(pod_ip b):8080/blob"
+	cmp "$T/www/blob" "$T/got"
+	# sendfile's pages go through mc_sk_msg: handed over until the reader
+	# (curl, writing a file) falls 1 MiB behind, then TCP. (The counters
+	# fall short of the bytes sent by 10-90 KB here: sendfile data the
+	# verdict did not see whole. The bytes themselves arrive in order.)
+	[ "$(sock b paired)" = 1 ]
+	[ "$(sock b redirectedBytes)" -gt 1000000 ]
+}
