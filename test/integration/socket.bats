@@ -450,3 +450,18 @@ nat_pkts() { # POD CHAIN PATTERN: packets counted by the first matching rule
 	[ "$(sock b paired)" = 1 ]
 	[ "$(sock b redirectedBytes)" -gt 1000000 ]
 }
+
+# FIONREAD (SIOCINQ) on a socket that received redirected bytes: the kernel
+# must count its psock queue too, or a program sizing its reads by it
+# would see nothing to read.
+@test "kernel hazard: FIONREAD counts redirected bytes" {
+	add_pod a "$REDIRECT"
+	add_pod b "$REDIRECT"
+	in_pod b python3 "$ECHO" inq :: 8080 > /dev/null 3>&- &
+	PIDS+=($!)
+	wait_listen b 8080
+	run -0 in_pod a timeout 20 python3 "$ECHO" ask "$(pod_ip b)" 8080 1000
+	echo "$output"
+	[ "$(sock a redirectedBytes)" = 1000 ]
+	[ "$output" = 1000 ]
+}

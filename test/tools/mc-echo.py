@@ -9,11 +9,16 @@
   mc-echo.py fill ADDR PORT             write without blocking until the
                                         writes stop being taken for 1 s (at
                                         most 10 s); print the bytes taken
+  mc-echo.py inq ADDR PORT              for each connection: once data is
+                                        readable, answer with what
+                                        ioctl(FIONREAD) says is waiting
+  mc-echo.py ask ADDR PORT N            send N bytes, print the answer
 
 One connection per client run, so a test can change things (DEL, rules)
 while it is open. Exits 1 with a line saying what differed."""
 import ctypes
 import errno
+import fcntl
 import os
 import select
 import socket
@@ -116,6 +121,34 @@ def fill(addr, port):
     return 0
 
 
+def inq(addr, port):
+    """FIONREAD (SIOCINQ) as programs use it to size a read: it must count
+    what is readable, redirected or not."""
+    s = listener(addr, port)
+    print("listening", flush=True)
+    while True:
+        c = accept(s)
+        with c:
+            n = 0
+            for _ in range(100):  # until the whole request is readable
+                select.select([c], [], [], 1)
+                buf = bytearray(4)
+                fcntl.ioctl(c.fileno(), 0x541B, buf)  # FIONREAD
+                n = int.from_bytes(buf, sys.byteorder)
+                if n >= 1000:
+                    break
+                time.sleep(0.01)
+            c.sendall(str(n).encode())
+
+
+def ask(addr, port, n):
+    c = socket.create_connection((addr, port), timeout=10)
+    c.sendall(b"q" * n)
+    print(c.recv(64).decode())
+    c.close()
+    return 0
+
+
 def main():
     a = sys.argv
     if len(a) >= 4 and a[1] == "serve":
@@ -124,6 +157,11 @@ def main():
     if len(a) >= 4 and a[1] == "hold":
         hold(a[2], int(a[3]))
         return 0
+    if len(a) >= 4 and a[1] == "inq":
+        inq(a[2], int(a[3]))
+        return 0
+    if len(a) >= 5 and a[1] == "ask":
+        return ask(a[2], int(a[3]), int(a[4]))
     if len(a) >= 4 and a[1] == "fill":
         return fill(a[2], int(a[3]))
     if len(a) >= 4 and a[1] == "client":
