@@ -107,9 +107,12 @@ void mc_log(enum mc_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool libbpf_quiet;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum mc_log_level l = level == LIBBPF_WARN ? MC_LOG_WARN :
+	enum mc_log_level l = libbpf_quiet	      ? MC_LOG_DEBUG :
+			      level == LIBBPF_WARN ? MC_LOG_WARN :
 			      level == LIBBPF_INFO ? MC_LOG_INFO : MC_LOG_DEBUG;
 
 	mc_vlog(l, fmt, ap);
@@ -119,4 +122,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 void mc_log_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void mc_log_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet = quiet;
 }

@@ -3,6 +3,7 @@
 #define MC_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum mc_log_level { MC_LOG_ERROR, MC_LOG_WARN, MC_LOG_INFO, MC_LOG_DEBUG };
 
@@ -17,6 +18,9 @@ void mc_vlog(enum mc_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* route libbpf's messages through mc_log */
 void mc_log_libbpf(void);
+/* While set, libbpf's messages are debug only: for an attempt whose
+ * failure is expected on some kernels and handled. */
+void mc_log_libbpf_quiet(bool quiet);
 
 #define log_err(...) mc_log(MC_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) mc_log(MC_LOG_WARN, __VA_ARGS__)

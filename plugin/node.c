@@ -230,9 +230,8 @@ static void guard_attach(const struct mc_node *node, struct meshcut *skel, int l
 		return;
 	}
 	unlink(p);
-	log_warn("no splice guard (BPF LSM): %s; pods whose config requires it keep their "
-		 "sockets on TCP",
-		 strerror(-ret));
+	/* ADD says it (warn) for each pod whose config requires the guard */
+	log_info("no splice guard (BPF LSM): %s", strerror(-ret));
 }
 
 /* Load the embedded object, pin its programs, and move every existing
@@ -247,7 +246,10 @@ static int node_load(struct mc_node *node, char *why, size_t why_len)
 	__u32 zero = 0;
 	int ret, guard_err, i;
 
+	/* a kernel without BPF LSM refuses the guard: no warning for that */
+	mc_log_libbpf_quiet(true);
 	skel = skel_load(node, true, &guard_err);
+	mc_log_libbpf_quiet(false);
 	if (!skel)
 		skel = skel_load(node, false, &ret);
 	if (!skel) {
