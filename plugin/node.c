@@ -219,7 +219,8 @@ static void guard_attach(const struct mc_node *node, struct meshcut *skel, int l
 	struct bpf_link *link;
 	int ret = load_err;
 
-	snprintf(p, sizeof(p), "%s/%s", node->root, MC_GUARD_PIN);
+	if (path_join(p, sizeof(p), node->root, MC_GUARD_PIN) < 0)
+		return;
 	if (ret == 0) {
 		link = bpf_program__attach_lsm(skel->progs.mc_splice_guard);
 		ret = link ? pin_replace(bpf_link__fd(link), p) : -errno;
@@ -397,7 +398,8 @@ bool node_has_guard(const struct mc_node *node)
 	char p[MC_PATH_MAX + 64];
 	int fd, ret;
 
-	snprintf(p, sizeof(p), "%s/%s", node->root, MC_GUARD_PIN);
+	if (path_join(p, sizeof(p), node->root, MC_GUARD_PIN) < 0)
+		return false;
 	fd = bpf_obj_get(p);
 	if (fd < 0)
 		return false;

@@ -218,11 +218,12 @@ udp_echo() {
 # pkt POD FIELD: one of the pod's packet counters
 pkt() { ep_json "$1" | jq -r ".packet.$2"; }
 
-# ipt_count NETNS_CMD TABLE_CMD COMMENT: packets counted by the rule
-# carrying that comment (a rule without target only counts)
+# ipt_count NETNS_CMD TABLE_CMD COMMENT [CHAIN [TABLE]]: packets counted by
+# the rule carrying that comment (a rule without target only counts)
 ipt_count() {
 	local run=$1 cmd=$2 tag=$3
-	$run "$cmd" -w -nvxL "${4:-FORWARD}" | awk -v t="/* $tag */" 'index($0, t) { print $1; exit }'
+	$run "$cmd" -w -t "${5:-filter}" -nvxL "${4:-FORWARD}" |
+		awk -v t="/* $tag */" 'index($0, t) { print $1; exit }'
 }
 
 # --- other plugins' tc work ------------------------------------------------

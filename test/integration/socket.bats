@@ -64,7 +64,8 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 	add_pod b
 	# outbound capture as Istio does it: the app dials b:80, the kernel
 	# rewrites it to the local proxy port 15001
-	nsp a iptables -t nat -A OUTPUT -p tcp -d "$(pod_ip b)" --dport 80 -j REDIRECT --to-ports 15001
+	nsp a iptables -t nat -A OUTPUT -p tcp -d "$(pod_ip b)" --dport 80 \
+		-m comment --comment mc-out -j REDIRECT --to-ports 15001
 	server a 0.0.0.0 15001
 	run -0 client a "$(pod_ip b)" 80 --count 60
 	echo "$output"
@@ -72,7 +73,7 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 	[ "$(sock a redirectedMessages)" -ge 120 ] # both ends are in pod a
 	[ "$(sock a passedMessages)" = 0 ]
 	# the rule did see the connection: it was NATed, not bypassed
-	[ "$(nsp a iptables -t nat -nvxL OUTPUT | awk '/REDIRECT/ { print $1 }')" -ge 1 ]
+	[ "$(ipt_count "nsp a" iptables mc-out OUTPUT nat)" -ge 1 ]
 }
 
 @test "loopback inside a pod, IPv6" {
@@ -360,13 +361,10 @@ sidecar() {
 # alone (the proxy reaches its app over lo, from 127.0.0.6)
 istio_rules() {
 	nsp "$1" iptables -t nat -A OUTPUT -p tcp -o lo -j RETURN
-	nsp "$1" iptables -t nat -A OUTPUT -p tcp -m owner --uid-owner 1337 -j RETURN
-	nsp "$1" iptables -t nat -A OUTPUT -p tcp -j REDIRECT --to-ports 15001
-	nsp "$1" iptables -t nat -A PREROUTING -p tcp -j REDIRECT --to-ports 15006
-}
-
-nat_pkts() { # POD CHAIN PATTERN: packets counted by the first matching rule
-	nsp "$1" iptables -t nat -nvxL "$2" | awk -v p="$3" '$0 ~ p { print $1; exit }'
+	nsp "$1" iptables -t nat -A OUTPUT -p tcp -m owner --uid-owner 1337 \
+		-m comment --comment mc-proxy -j RETURN
+	nsp "$1" iptables -t nat -A OUTPUT -p tcp -m comment --comment mc-out -j REDIRECT --to-ports 15001
+	nsp "$1" iptables -t nat -A PREROUTING -p tcp -m comment --comment mc-in -j REDIRECT --to-ports 15006
 }
 
 @test "mini mesh: app A -> sidecar A -> sidecar B -> app B and back, every leg handed over" {
@@ -398,9 +396,9 @@ nat_pkts() { # POD CHAIN PATTERN: packets counted by the first matching rule
 	run -0 client a "$ipb" 8080 --count 50
 	echo "$output"
 	# the request and its response crossed the rules as Istio's would
-	[ "$(nat_pkts a OUTPUT 'REDIRECT.*15001')" -ge 1 ]
-	[ "$(nat_pkts a OUTPUT 'owner UID match 1337')" -ge 1 ]
-	[ "$(nat_pkts b PREROUTING 'REDIRECT.*15006')" -ge 1 ]
+	[ "$(ipt_count "nsp a" iptables mc-out OUTPUT nat)" -ge 1 ]
+	[ "$(ipt_count "nsp a" iptables mc-proxy OUTPUT nat)" -ge 1 ]
+	[ "$(ipt_count "nsp b" iptables mc-in PREROUTING nat)" -ge 1 ]
 	# three legs, each paired where its server end lives: app A -> sidecar
 	# A in a; sidecar A -> sidecar B and sidecar B -> app B in b
 	[ "$(sock a paired)" = 1 ]
