@@ -176,7 +176,7 @@ static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
 static __always_inline int inbound_drained(const struct mc_sock *me)
 {
 	struct mc_pair *pair = pair_of(me);
-	__u32 limit, in = in_dir(me);
+	__u32 in = in_dir(me);
 	__u64 since;
 
 	if (pair && in < 2) {
@@ -187,7 +187,7 @@ static __always_inline int inbound_drained(const struct mc_sock *me)
 		if (since && bpf_ktime_get_ns() - since < MC_LEAVE_GRACE_NS)
 			return 0;
 	}
-	return psock_queued(me->sk, &limit) <= 0;
+	return psock_queued(me->sk) <= 0;
 }
 
 /* Client side at ACTIVE_ESTABLISHED: publish the connection id so that a
@@ -315,11 +315,30 @@ static __always_inline void sock_closed(struct bpf_sock_ops *skops)
 		bpf_map_delete_elem(&mc_pair_v2, &me->id);
 }
 
-/* Called for every segment a tracked socket sends (the header-option
- * length callback, which reserves nothing). A socket read in blocking mode
+/* Whether the peer has stopped redirecting to this socket (its direction
+ * went to TCP, or its end closed) while this one redirects nothing either:
+ * a connection that went back to TCP, with nothing left for the sockhash
+ * to do. */
+static __always_inline int peer_gave_up(const struct mc_sock *me)
+{
+	struct mc_pair *pair;
+	__u32 in = in_dir(me);
+
+	if (me->tx == MC_TX_REDIRECT)
+		return 0;
+	pair = pair_of(me);
+	return !pair || (in < 2 && pair->dir[in] == MC_TX_TCP);
+}
+
+/* Called for every segment a tracked socket sends through TCP (the
+ * header-option length callback, which reserves nothing); a connection
+ * the shortcut carries whole sends none. A socket read in blocking mode
  * leaves the shortcut, because the kernel gets blocking reads of sockhash
- * sockets wrong (sock_mode()); so does a client that found no server,
- * which has no use for it. It may leave only
+ * sockets wrong (sock_mode()); so does one that has no use for it: its
+ * sends went to TCP (a client that found no server, a writer past the
+ * bound), or its peer's did and its own never left UNDECIDED. A socket in
+ * the sockhash costs each of its sends and reads the tcp_bpf path, a copy
+ * into an sk_msg and a verdict. It may leave only
  * when nothing more can be redirected to it and nothing redirected is left
  * unread (MC_LEAVE_GRACE_NS); until then it stays and tries again. */
 static __always_inline void sock_leave(struct bpf_sock_ops *skops)
@@ -333,7 +352,8 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
 	if (!me || (me->flags & MC_SK_OUT))
 		goto done;
-	if (!(me->flags & MC_SK_LEAVE) && sock_mode(me->sk) != MC_MODE_BLOCKING)
+	if (!(me->flags & MC_SK_LEAVE) && sock_mode(me->sk) != MC_MODE_BLOCKING &&
+	    !peer_gave_up(me))
 		return;
 	if (!inbound_drained(me))
 		return; /* the peer may still hand us data, or some is unread */
@@ -462,7 +482,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	struct mc_sock *me;
 	struct mc_stats *st;
 	__u64 peer_cookie;
-	__u32 size = msg->size, limit = 0, d;
+	__u32 size = msg->size, d;
 	long queued;
 
 	if (!sk)
@@ -488,8 +508,8 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	if (sock_mode(me->peer_sk) == MC_MODE_BLOCKING)
 		goto blocking;
 	/* bounded like TCP's buffers: past the limit, TCP makes us wait */
-	queued = psock_queued(me->peer_sk, &limit);
-	if (queued < 0 || (__u64)queued + size > limit)
+	queued = psock_queued(me->peer_sk);
+	if (queued < 0 || !queue_fits(me->peer_sk, (__u64)queued + size))
 		goto to_tcp;
 	if (me->tx == MC_TX_UNDECIDED) {
 		/* the receiver may have sealed this direction (sock_leave) */
@@ -513,6 +533,10 @@ blocking:
 		st->sock_blocking++;
 to_tcp:
 	tx_to_tcp(me, st);
+	/* Its sends have no more use for the sockhash, whose verdict on
+	 * every message costs a copy (tcp_bpf): leave once nothing more can
+	 * come in (sock_leave), and send as plain TCP. */
+	me->flags |= MC_SK_LEAVE;
 pass:
 	if (st) {
 		st->msg_passed++;
@@ -609,7 +633,7 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	struct mc_sock *s;
 	void *sk = ctx->sk;
 	__u64 *key = ctx->key, cookie;
-	__u32 zero = 0, limit;
+	__u32 zero = 0;
 
 	sw = bpf_map_lookup_elem(&mc_sweep_v1, &zero);
 	if (!sw || !sk || !key)
@@ -628,7 +652,7 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	if ((sw->slot && s->slot != sw->slot) || !(s->flags & MC_SK_DRAIN))
 		return 0;
 	sw->matched++;
-	if (psock_queued((__u64)sk, &limit) != 0) {
+	if (psock_queued((__u64)sk) != 0) {
 		sw->pending++;
 		return 0;
 	}

@@ -87,29 +87,38 @@ struct sk_psock___mc {
 
 /* Bytes redirected to the socket at address sk that its reader has not
  * read yet, or -1 when the kernel does not say (then nothing is redirected
- * to it); *limit is how much it may hold. The address comes from a socket
- * that was alive when it was recorded; it is only read, with
- * bpf_probe_read_kernel. If that socket is gone, what is read is
- * meaningless, but then the redirect, by cookie, finds no socket and the
- * message goes to TCP anyway. */
-static __always_inline long psock_queued(__u64 sk, __u32 *limit)
+ * to it). The address comes from a socket that was alive when it was
+ * recorded; it is only read, with bpf_probe_read_kernel. If that socket is
+ * gone, what is read is meaningless, but then the redirect, by cookie,
+ * finds no socket and the message goes to TCP anyway. */
+static __always_inline long psock_queued(__u64 sk)
 {
 	const struct sock___mc *s = (const void *)sk;
 	unsigned long ud = 0;
 	__u32 queued = 0;
-	int rcvbuf = 0;
 
 	if (!sk || !bpf_core_field_exists(struct sk_psock___mc, msg_tot_len))
 		return -1;
-	if (bpf_probe_read_kernel(&ud, sizeof(ud), &s->sk_user_data) < 0 ||
-	    bpf_probe_read_kernel(&rcvbuf, sizeof(rcvbuf), &s->sk_rcvbuf) < 0)
+	if (bpf_probe_read_kernel(&ud, sizeof(ud), &s->sk_user_data) < 0)
 		return -1;
 	ud &= MC_SK_USER_DATA_PTRMASK;
 	if (!ud || bpf_probe_read_kernel(&queued, sizeof(queued),
 					 &((const struct sk_psock___mc *)ud)->msg_tot_len) < 0)
 		return -1;
-	*limit = rcvbuf > (int)MC_QUEUE_MIN ? (__u32)rcvbuf : MC_QUEUE_MIN;
 	return queued;
+}
+
+/* Whether `bytes` more fit the queue of the socket at address sk: at most
+ * MC_QUEUE_MIN, or its sk_rcvbuf if larger (read only past the minimum). */
+static __always_inline int queue_fits(__u64 sk, __u64 bytes)
+{
+	const struct sock___mc *s = (const void *)sk;
+	int rcvbuf = 0;
+
+	if (bytes <= MC_QUEUE_MIN)
+		return 1;
+	return bpf_probe_read_kernel(&rcvbuf, sizeof(rcvbuf), &s->sk_rcvbuf) == 0 &&
+	       rcvbuf > 0 && bytes <= (__u64)rcvbuf;
 }
 
 #define MC_O_NONBLOCK 04000

@@ -6,6 +6,8 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+# shellcheck source=hack/lib/mesh.sh
+. "$BATS_TEST_DIRNAME/../../hack/lib/mesh.sh"
 
 ECHO=$BATS_TEST_DIRNAME/../tools/mc-echo.py
 STREAM=$TOOLS/mc-stream
@@ -162,6 +164,28 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 	[ "$output" -lt $((32 << 20)) ]
 }
 
+@test "a connection that went back to TCP leaves the sockhash, both ends, each once it has read what came before" {
+	add_pod a "$REDIRECT"
+	add_pod b "$REDIRECT"
+	in_pod b python3 "$ECHO" drain :: 8080 > "$T/drain" 3>&- &
+	PIDS+=($!)
+	wait_listen b 8080
+	# the reader starts 0.5 s late: the writer's 8 MB outgrow the bound,
+	# and the upload goes back to TCP
+	run -0 in_pod a timeout 20 python3 "$ECHO" push "$(pod_ip b)" 8080 8000000
+	for _ in $(seq 1 50); do grep -q '^drained' "$T/drain" && break; sleep 0.1; done
+	grep -qx 'drained 8000000' "$T/drain"
+	[ "$(sock b paired)" = 1 ]
+	[ "$(sock a backToTcp)" = 1 ]
+	# the writer left: its sends go to TCP
+	[ "$(sock a left)" = 1 ]
+	# the reader left too, although it never sent a message: its peer's
+	# direction is on TCP and its own never started
+	[ "$(sock b left)" = 1 ]
+	[ "$(sock b passedMessages)" = 0 ]
+	[ "$(socks_in_map)" = 0 ]
+}
+
 @test "policy: a connection the receiving pod's rules reject is never set up, so never shortcut" {
 	add_pod a "$REDIRECT"
 	add_pod b "$REDIRECT"
@@ -205,16 +229,21 @@ NB=(--nonblock --signals)
 	stream_server b :: 8080 "${NB[@]}"
 	stream_server a 127.0.0.1 9090 "${NB[@]}"
 	# each stream: header, 4 MB, shutdown(WR); the server checks every
-	# byte and EOF right after the last, then answers 4 MB the same way
+	# byte and EOF right after the last, then answers 4 MB the same way.
+	# (4 MB may outgrow the shortcut's bound: then the upload goes back
+	# to TCP, and the connection leaves the sockhash)
 	run -0 stream_client a "$(pod_ip b)" 8080 --conns 8 --bytes 4000000 "${NB[@]}"
 	echo "$output"
 	run -0 stream_client a 127.0.0.1 9090 --conns 8 --bytes 4000000 "${NB[@]}"
 	echo "$output"
-	servers_ok
-	[ "$(sock b paired)" = 8 ]
-	[ "$(sock a paired)" = 8 ]
 	[ "$(sock a redirectedBytes)" -gt 1000000 ]
-	[ "$(sock b redirectedBytes)" -gt 0 ]
+	# 500 kB stay within it: both ways handed over whole
+	run -0 stream_client a "$(pod_ip b)" 8080 --conns 8 --bytes 500000 "${NB[@]}"
+	echo "$output"
+	servers_ok
+	[ "$(sock b paired)" = 16 ]
+	[ "$(sock a paired)" = 8 ]
+	[ "$(sock b redirectedBytes)" -ge 4000000 ]
 	[ "$(sock a collisions)" = 0 ]
 }
 
@@ -227,6 +256,11 @@ NB=(--nonblock --signals)
 	servers_ok
 	[ "$(sock a redirectedBytes)" -gt 0 ]
 	[ "$(sock a backToTcp)" -ge 1 ]
+	# and such a connection leaves the sockhash, both ends: the writer
+	# (its sends went to TCP) and the reader (its peer's did, and it
+	# had redirected nothing), each once it had read what came before
+	[ "$(sock a left)" -ge 1 ]
+	[ "$(sock b left)" -ge 1 ]
 }
 
 @test "integrity: one client port towards two servers at once, and two pods on 127.0.0.1 with the same ports" {
@@ -343,28 +377,14 @@ GUARDED='. + {socketRedirect: true}'
 	[ "$(sock b redirectedMessages)" -gt 0 ]
 }
 
-# sidecar POD CFG: haproxy as an Istio-style sidecar in POD (uid 1337 after
-# binding, as Istio's proxy runs), plain TCP proxying, no splicing
+# sidecar POD < CONFIG: haproxy as an Istio-style sidecar in POD (uid 1337
+# after binding, as Istio's proxy runs), plain TCP proxying, no splicing;
+# istio_rules and sidecar_config are hack/lib/mesh.sh's
 sidecar() {
 	local pod=$1
-	{
-		printf 'global\n  uid 1337\n  gid 1337\n  maxconn 256\n'
-		printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
-		cat
-	} > "$T/haproxy-$pod.cfg"
+	sidecar_config > "$T/haproxy-$pod.cfg"
 	in_pod "$pod" haproxy -db -f "$T/haproxy-$pod.cfg" > "$T/haproxy-$pod.log" 2>&1 3>&- &
 	PIDS+=($!)
-}
-
-# Istio's capture, reduced to its essentials: outbound TCP of everyone but
-# the proxy's uid goes to 15001, inbound TCP to 15006, loopback is left
-# alone (the proxy reaches its app over lo, from 127.0.0.6)
-istio_rules() {
-	nsp "$1" iptables -t nat -A OUTPUT -p tcp -o lo -j RETURN
-	nsp "$1" iptables -t nat -A OUTPUT -p tcp -m owner --uid-owner 1337 \
-		-m comment --comment mc-proxy -j RETURN
-	nsp "$1" iptables -t nat -A OUTPUT -p tcp -m comment --comment mc-out -j REDIRECT --to-ports 15001
-	nsp "$1" iptables -t nat -A PREROUTING -p tcp -m comment --comment mc-in -j REDIRECT --to-ports 15006
 }
 
 @test "mini mesh: app A -> sidecar A -> sidecar B -> app B and back, every leg handed over" {

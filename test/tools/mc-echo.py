@@ -13,6 +13,10 @@
                                         readable, answer with what
                                         ioctl(FIONREAD) says is waiting
   mc-echo.py ask ADDR PORT N            send N bytes, print the answer
+  mc-echo.py drain ADDR PORT            read every connection until EOF,
+                                        starting 0.5 s after accept; never
+                                        write; print "drained N"
+  mc-echo.py push ADDR PORT N           send N bytes, wait 1 s, close
 
 One connection per client run, so a test can change things (DEL, rules)
 while it is open. Exits 1 with a line saying what differed."""
@@ -149,8 +153,37 @@ def ask(addr, port, n):
     return 0
 
 
+def drain(addr, port):
+    s = listener(addr, port)
+    print("listening", flush=True)
+    while True:
+        c = accept(s)
+        time.sleep(0.5)  # a reader that starts late: the writer outruns it
+        with c:
+            n = 0
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                n += len(b)
+            print(f"drained {n}", flush=True)
+
+
+def push(addr, port, n):
+    c = socket.create_connection((addr, port), timeout=10)
+    c.sendall(b"p" * n)
+    time.sleep(1)  # open while the reader reads
+    c.close()
+    return 0
+
+
 def main():
     a = sys.argv
+    if len(a) >= 4 and a[1] == "drain":
+        drain(a[2], int(a[3]))
+        return 0
+    if len(a) >= 5 and a[1] == "push":
+        return push(a[2], int(a[3]), int(a[4]))
     if len(a) >= 4 and a[1] == "serve":
         serve(a[2], int(a[3]))
         return 0
