@@ -74,6 +74,20 @@ in_pod() {
 	( echo $BASHPID > "$CG/$p/cgroup.procs"; exec nsenter --net="/var/run/netns/$ID-$p" "$@" )
 }
 
+# pod_stop POD: end every process in POD's netns (bounded wait)
+pod_stop() {
+	local i pids
+	for i in $(seq 1 50); do
+		pids=$(ip netns pids "$ID-$1")
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086
+		kill $pids 2>/dev/null
+		sleep 0.1
+	done
+	echo "pod $1: processes still running after 5 s" >&2
+	return 1
+}
+
 cluster_cleanup() {
 	local p
 	set +e
