@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: the same two pods on a namespace "cluster" (bridge
+# Side-by-side benchmark: the same pods on a namespace "cluster" (bridge
 # primary, conntrack and br_netfilter on, like a Kubernetes node), measured
-# without meshcut (baseline) and with it, alternating, in one run. Prints a
-# table of meshcut/baseline ratios.
+# without meshcut (baseline) and with it, alternating, in one run. Prints
+# tables of meshcut/baseline ratios. meshcut runs with both shortcuts on
+# (socketRedirect: true).
 #
 #   hack/bench.sh [--no-deps] [--seconds N] [--rounds N]
 #
-# Cells (packet shortcut; the socket shortcut adds its own when it lands):
+# Packet shortcut cells, with blocking sockets (sockperf and iperf3 as they
+# come), which the socket shortcut leaves on TCP:
 #   udp-rr, tcp-rr  sockperf ping-pong, 64-byte messages: p50/p99 latency
 #                   (sockperf reports half the round trip) and CPU per
 #                   request (both cores' busy time / requests)
@@ -14,12 +16,27 @@
 # each with the host's rule set empty and with 100 kube-proxy-like rules
 # (KUBE-SERVICES DNAT per ClusterIP, checked by every new flow, plus 100
 # per-packet filter rules in FORWARD, as NetworkPolicy engines add).
+#
+# Socket shortcut cells, with nonblocking sockets waiting in epoll, as
+# event-driven servers and proxies work (sockperf --nonblocked -F epoll on
+# both sides), 64-byte messages unless named otherwise:
+#   rr-1core, rr-2core  ping-pong pod to pod, client and server on one CPU,
+#                       or on two: p50, p99, CPU per request
+#   mesh-rr             ping-pong app A -> sidecar A -> sidecar B -> app B
+#                       (haproxy sidecars, Istio-style iptables capture),
+#                       unpinned: p50, p99, CPU per request
+#   stream64, stream64k sockperf throughput, 64 B and 64 KiB (65000 B)
+#                       writes, Nagle on, on one CPU and on two: MB/s
+# with, for each, the share of messages (rr) or bytes (stream) the shortcut
+# carried, and a floor: the same cell over a Unix socket against TCP, both
+# measured with test/tools/mc-perf (sockperf has no Unix sockets), as the
+# ratio unix/tcp.
 # Touches nothing outside what it creates. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER=3
-ROUNDS=2
+ROUNDS=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-deps) NODEPS=1 ;;
@@ -30,35 +47,110 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -n "${NODEPS:-}" ] || hack/deps.sh
-make -s all
+make -s all build/test/mc-perf
+[ "$(nproc)" -ge 2 ] || { echo "hack/bench.sh: needs two CPUs (one-core and two-core cells)" >&2; exit 1; }
+PERF=$PWD/build/test/mc-perf
 
 # shellcheck source=hack/lib/cluster.sh
 . hack/lib/cluster.sh
+# shellcheck source=hack/lib/mesh.sh
+. hack/lib/mesh.sh
 ID=mcbench$$
 trap cluster_cleanup EXIT
-cluster_init 10.89.0.0/24 '{"socketShortcut": false}'
-pod_create client
-pod_create server
+# This VM cannot load the splice guard (BPF LSM); nothing here splices.
+cluster_init 10.89.0.0/24 '{"socketRedirect": true, "spliceGuard": "optional"}'
+PODS=(client server mesh-a mesh-b)
+for p in "${PODS[@]}"; do pod_create "$p"; done
 SIP=$(pod_ip server)
-in_pod server sockperf sr -i "$SIP" -p 11111 >/dev/null 2>&1 3>&- &
-in_pod server sockperf sr --tcp -i "$SIP" -p 11112 >/dev/null 2>&1 3>&- &
-in_pod server iperf3 -s -p 5201 >/dev/null 2>&1 3>&- &
-sleep 1
+MBIP=$(pod_ip mesh-b)
+istio_rules mesh-a
+istio_rules mesh-b
+echo "T:$SIP:11113" > "$WORK/ev.feed"
+echo "T:127.0.0.1:11115" > "$WORK/app.feed"
+echo "T:$MBIP:11115" > "$WORK/mesh.feed"
+sidecar_config > "$WORK/haproxy-a.cfg" <<-CFG
+	frontend outbound
+	  bind 0.0.0.0:15001
+	  default_backend b
+	backend b
+	  server b $MBIP:11115
+CFG
+sidecar_config > "$WORK/haproxy-b.cfg" <<-CFG
+	frontend inbound
+	  bind 0.0.0.0:15006
+	  default_backend app
+	backend app
+	  server app 127.0.0.1:11115 source 127.0.0.6
+CFG
+
+bg() { "$@" > /dev/null 2>&1 3>&- & }
+# Servers start after meshcut's ADD (and stop before its DEL), as in a pod
+# that runs under meshcut from its start: a listener opened before ADD is
+# not known to be nonblocking, and its connections stay on TCP. The
+# socket cells' servers all run on CPU 1.
+servers_start() {
+	bg in_pod server sockperf sr -i "$SIP" -p 11111
+	bg in_pod server sockperf sr --tcp --uc-reuseaddr -i "$SIP" -p 11112
+	bg in_pod server iperf3 -s -p 5201
+	bg in_pod server taskset -c 1 sockperf sr --nonblocked -f "$WORK/ev.feed" -F e --uc-reuseaddr
+	bg in_pod mesh-b sockperf sr --nonblocked -f "$WORK/app.feed" -F e --uc-reuseaddr
+	bg in_pod mesh-a haproxy -db -f "$WORK/haproxy-a.cfg"
+	bg in_pod mesh-b haproxy -db -f "$WORK/haproxy-b.cfg"
+	sleep 1
+}
+servers_stop() { for p in server mesh-a mesh-b; do pod_stop "$p"; done; }
 
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# sum of a socket counter over all endpoints (0 without meshcut)
+sock_total() {
+	"$MESHCUT" status --json --bpffs-root "$BPFFS" 2>/dev/null |
+		jq "[.endpoints[].socket.$1 // 0] | add // 0" 2>/dev/null || echo 0
+}
+# on CPU: "taskset -c N" or nothing
+on_cpu() { [ "$1" = any ] || echo "taskset -c $1"; }
 
-# sockperf ping-pong; prints "p50 p99 cpu_us_per_request"
+# rr POD CPU LEGS ARGS...: sockperf ping-pong from POD; prints
+# "p50 p99 cpu_us_per_request share" (share: messages the shortcut
+# carried / messages sent, both ways, over LEGS connections)
 rr() {
-	local proto=$1 port=$2 out b0 b1 n hz
-	hz=$(getconf CLK_TCK)
+	local pod=$1 cpu=$2 legs=$3 out b0 b1 m0 m1
+	shift 3
+	b0=$(busy_ticks)
+	m0=$(sock_total redirectedMessages)
+	# shellcheck disable=SC2046
+	out=$(in_pod "$pod" $(on_cpu "$cpu") sockperf pp "$@" -m 64 -t "$SECONDS_PER" 2>&1)
+	b1=$(busy_ticks)
+	m1=$(sock_total redirectedMessages)
+	awk -v p50="$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
+	    -v p99="$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
+	    -v n="$(sed -n 's/.*SentMessages=\([0-9]*\).*/\1/p' <<<"$out" | head -1)" \
+	    -v t=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v m=$((m1 - m0)) -v legs="$legs" \
+	    'BEGIN { if (n == "" || p50 == "") exit 1
+		     printf "%s %s %.2f %.3f\n", p50, p99, t * 1e6 / hz / n, m / (2 * legs * n) }'
+}
+# tp CPU BYTES: sockperf throughput client -> server; prints "MB/s share"
+tp() {
+	local cpu=$1 size=$2 out r0 r1
+	r0=$(sock_total redirectedBytes)
+	# shellcheck disable=SC2046
+	out=$(in_pod client $(on_cpu "$cpu") sockperf tp --nonblocked -f "$WORK/ev.feed" -F e \
+		-m "$size" -t "$SECONDS_PER" 2>&1)
+	r1=$(sock_total redirectedBytes)
+	awk -v bw="$(sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p' <<<"$out")" \
+	    -v n="$(sed -n 's/.*Total of \([0-9]*\) messages sent.*/\1/p' <<<"$out")" \
+	    -v r=$((r1 - r0)) -v size="$size" \
+	    'BEGIN { if (bw == "" || n == "") exit 1; printf "%s %.3f\n", bw, r / (n * size) }'
+}
+udp_tcp_rr() { # sockperf ping-pong, blocking, unpinned: "p50 p99 cpu"
+	local proto=$1 port=$2 out b0 b1
 	b0=$(busy_ticks)
 	out=$(in_pod client sockperf pp ${proto:+"$proto"} -i "$SIP" -p "$port" -m 64 -t "$SECONDS_PER" 2>&1)
 	b1=$(busy_ticks)
-	n=$(sed -n 's/.*SentMessages=\([0-9]*\).*/\1/p' <<<"$out" | head -1)
 	awk -v p50="$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
 	    -v p99="$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
-	    -v t=$((b1 - b0)) -v n="${n:-1}" -v hz="$hz" \
-	    'BEGIN { printf "%s %s %.2f\n", p50, p99, t * 1e6 / hz / n }'
+	    -v n="$(sed -n 's/.*SentMessages=\([0-9]*\).*/\1/p' <<<"$out" | head -1)" \
+	    -v t=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { if (n == "") exit 1; printf "%s %s %.2f\n", p50, p99, t * 1e6 / hz / n }'
 }
 stream() {
 	in_pod client iperf3 -c "$SIP" -p 5201 -t "$SECONDS_PER" -J | jq '.end.sum_received.bits_per_second / 1e9'
@@ -84,42 +176,119 @@ rules() { # on|off: 100 kube-proxy-like nat rules and 100 filter rules
 }
 
 declare -A R
-measure() { # MODE RULESET: one round of every cell, summed into R
-	local mode=$1 set=$2 v
-	read -r -a v <<<"$(rr "" 11111)"
-	R[$set,udp-rr-p50,$mode]+=" ${v[0]}"; R[$set,udp-rr-p99,$mode]+=" ${v[1]}"; R[$set,udp-rr-cpu,$mode]+=" ${v[2]}"
-	read -r -a v <<<"$(rr --tcp 11112)"
-	R[$set,tcp-rr-p50,$mode]+=" ${v[0]}"; R[$set,tcp-rr-p99,$mode]+=" ${v[1]}"; R[$set,tcp-rr-cpu,$mode]+=" ${v[2]}"
-	R[$set,tcp-stream,$mode]+=" $(stream)"
+add() { R[$1]+=" $2"; } # add KEY VALUE: one more sample of KEY
+put3() { # put3 SET CELL MODE "p50 p99 cpu [share]"
+	local v
+	read -r -a v <<<"$4"
+	add "$1,$2-p50,$3" "${v[0]}"; add "$1,$2-p99,$3" "${v[1]}"; add "$1,$2-cpu,$3" "${v[2]}"
+	[ -z "${v[3]:-}" ] || add "$1,$2-share,$3" "${v[3]}"
+}
+put2() { # put2 SET CELL MODE "MB/s share"
+	local v
+	read -r -a v <<<"$4"
+	add "$1,$2,$3" "${v[0]}"; add "$1,$2-share,$3" "${v[1]}"
+}
+# measure MODE SET: one round of every cell of rule set SET, into R
+measure() {
+	local mode=$1 set=$2 c
+	put3 "$set" udp-rr "$mode" "$(udp_tcp_rr "" 11111)"
+	put3 "$set" tcp-rr "$mode" "$(udp_tcp_rr --tcp 11112)"
+	add "$set,tcp-stream,$mode" "$(stream)"
+	[ "$set" = none ] || return 0
+	for c in 1 0; do # client on the server's CPU (1), then on the other (0)
+		put3 sock "rr-$((2 - c))core" "$mode" "$(rr client "$c" 1 --nonblocked -f "$WORK/ev.feed" -F e)"
+	done
+	put3 sock mesh-rr "$mode" "$(rr mesh-a any 3 --nonblocked -f "$WORK/mesh.feed" -F e)"
+	for c in 1 0; do
+		put2 sock "stream64-$((2 - c))core" "$mode" "$(tp "$c" 64)"
+		put2 sock "stream64k-$((2 - c))core" "$mode" "$(tp "$c" 65000)"
+	done
+}
+
+# The floor: mc-perf over a Unix socket and over TCP pod to pod, servers
+# on CPU 1 as above; one round into R[floor,CELL,unix|tcp]
+floor_measure() {
+	local kind addr sink c v b0 b1
+	for kind in unix tcp; do
+		if [ "$kind" = unix ]; then addr=unix:$WORK/pp.sock sink=unix:$WORK/tp.sock
+		else addr=$SIP:11116 sink=$SIP:11117; fi
+		bg in_pod server taskset -c 1 "$PERF" serve "$addr"
+		bg in_pod server taskset -c 1 "$PERF" serve "$sink" --sink
+		sleep 0.5
+		for c in 1 0; do
+			b0=$(busy_ticks)
+			read -r -a v <<<"$(in_pod client taskset -c "$c" "$PERF" pp "$addr" -m 64 -t "$SECONDS_PER")"
+			b1=$(busy_ticks)
+			add "floor,rr-$((2 - c))core-p50,$kind" "${v[0]}"
+			add "floor,rr-$((2 - c))core-p99,$kind" "${v[1]}"
+			add "floor,rr-$((2 - c))core-cpu,$kind" \
+				"$(awk -v t=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v n="${v[2]}" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
+			add "floor,stream64-$((2 - c))core,$kind" \
+				"$(in_pod client taskset -c "$c" "$PERF" tp "$sink" -m 64 -t "$SECONDS_PER")"
+			add "floor,stream64k-$((2 - c))core,$kind" \
+				"$(in_pod client taskset -c "$c" "$PERF" tp "$sink" -m 65000 -t "$SECONDS_PER")"
+		done
+		pod_stop server
+	done
 }
 
 for set in none kube100; do
 	[ "$set" = kube100 ] && rules on
 	for r in $(seq 1 "$ROUNDS"); do
-		echo "ruleset $set, round $r/$ROUNDS: baseline" >&2
+		echo "rule set $set, round $r/$ROUNDS: baseline" >&2
+		servers_start
 		measure baseline "$set"
-		meshcut_add client
-		meshcut_add server
-		echo "ruleset $set, round $r/$ROUNDS: meshcut" >&2
+		servers_stop
+		[ "$set" = kube100 ] || floor_measure
+		for p in "${PODS[@]}"; do meshcut_add "$p"; done
+		servers_start
+		echo "rule set $set, round $r/$ROUNDS: meshcut" >&2
 		measure meshcut "$set"
+		servers_stop
 		redirected=$("$MESHCUT" status --json --bpffs-root "$BPFFS" | jq '[.endpoints[].packet.redirectedPackets] | add')
-		[ "$redirected" -gt 0 ] || { echo "meshcut redirected nothing: the run is not a comparison" >&2; exit 1; }
-		meshcut_del client
-		meshcut_del server
+		[ "$redirected" -gt 0 ] || { echo "meshcut redirected no packet: the run is not a comparison" >&2; exit 1; }
+		[ "$set" = kube100 ] || [ "$(sock_total redirectedMessages)" -gt 0 ] ||
+			{ echo "meshcut redirected no message: the run is not a comparison" >&2; exit 1; }
+		for p in "${PODS[@]}"; do meshcut_del "$p"; done
 	done
 	[ "$set" = kube100 ] && rules off
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-printf '\n%-9s %-14s %-8s %12s %12s %8s\n' ruleset cell unit baseline meshcut ratio
+ratio() { awk -v b="$1" -v m="$2" 'BEGIN { if (b > 0) printf "%.2f", m / b; else printf "-" }'; }
+unit_of() { case $1 in *cpu) echo "us/req" ;; tcp-stream) echo "Gbit/s" ;; stream*) echo "MB/s" ;; *) echo "us" ;; esac; }
+
+echo
+echo "packet shortcut (blocking sockets: the socket shortcut leaves them on TCP)"
+printf '%-9s %-14s %-8s %10s %10s %7s\n' "rule set" cell unit baseline meshcut ratio
 for set in none kube100; do
 	for cell in udp-rr-p50 udp-rr-p99 udp-rr-cpu tcp-rr-p50 tcp-rr-p99 tcp-rr-cpu tcp-stream; do
-		case $cell in *cpu) unit="us/req" ;; tcp-stream) unit="Gbit/s" ;; *) unit="us" ;; esac
 		b=$(median <<<"${R[$set,$cell,baseline]}")
 		m=$(median <<<"${R[$set,$cell,meshcut]}")
-		printf '%-9s %-14s %-8s %12.2f %12.2f %8.2f\n' "$set" "$cell" "$unit" "$b" "$m" "$(awk -v b="$b" -v m="$m" 'BEGIN { print (b > 0 ? m / b : 0) }')"
+		printf '%-9s %-14s %-8s %10.2f %10.2f %7s\n' "$set" "$cell" "$(unit_of "$cell")" "$b" "$m" "$(ratio "$b" "$m")"
 	done
 done
 echo
-echo "ratio = meshcut / baseline (median of $ROUNDS rounds of ${SECONDS_PER}s each); lower is better for latency and CPU, higher for Gbit/s"
+echo "socket shortcut (nonblocking sockets in epoll; empty host rule set)"
+printf '%-20s %-8s %10s %10s %7s %7s %11s\n' cell unit baseline meshcut ratio share "unix floor"
+for cell in rr-1core-p50 rr-1core-p99 rr-1core-cpu rr-2core-p50 rr-2core-p99 rr-2core-cpu \
+	mesh-rr-p50 mesh-rr-p99 mesh-rr-cpu stream64-1core stream64-2core stream64k-1core stream64k-2core; do
+	b=$(median <<<"${R[sock,$cell,baseline]}")
+	m=$(median <<<"${R[sock,$cell,meshcut]}")
+	s=""
+	case $cell in
+	*-p50) s=$(median <<<"${R[sock,${cell%-p50}-share,meshcut]}") ;;
+	stream*) s=$(median <<<"${R[sock,$cell-share,meshcut]}") ;;
+	esac
+	f="-"
+	if [ -n "${R[floor,$cell,unix]:-}" ]; then
+		f=$(ratio "$(median <<<"${R[floor,$cell,tcp]}")" "$(median <<<"${R[floor,$cell,unix]}")")
+	fi
+	printf '%-20s %-8s %10.2f %10.2f %7s %7s %11s\n' "$cell" "$(unit_of "$cell")" "$b" "$m" \
+		"$(ratio "$b" "$m")" "${s:+$(printf '%.2f' "$s")}" "$f"
+done
+echo
+echo "ratio = meshcut / baseline (median of $ROUNDS rounds of ${SECONDS_PER}s each); lower is better for latency and CPU, higher for throughput"
+echo "share = what the socket shortcut carried: messages (rr, shown on the p50 row) or bytes (stream) / all sent"
+echo "unix floor = the same cell over a Unix socket / over TCP without meshcut, both with test/tools/mc-perf"
 echo "machine: $(nproc) CPUs, $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
