@@ -201,7 +201,7 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	struct mc_sock *me, *old;
 	__u64 cookie = bpf_get_socket_cookie(skops);
 
-	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!me)
 		return;
 	me->sk = (__u64)sk;
@@ -213,6 +213,8 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	}
 	me->cookie = cookie;
 	me->peer_cookie = 0;
+	me->file = 0;
+	me->peer_file = 0;
 	me->id = *id;
 	me->slot = slot;
 	me->flags = MC_SK_CLIENT;
@@ -237,7 +239,7 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	track_events(skops);
 	return;
 drop_storage:
-	bpf_sk_storage_delete(&mc_sk_v2, sk);
+	bpf_sk_storage_delete(&mc_sk_v3, sk);
 }
 
 /* Server side at PASSIVE_ESTABLISHED: claim the connection a tracked
@@ -271,13 +273,15 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 		return;
 	}
 	cookie = bpf_get_socket_cookie(skops);
-	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!me)
 		return;
 	me->cookie = cookie;
 	me->sk = (__u64)sk;
 	me->peer_cookie = pair->cookie;
 	me->peer_sk = pair->sk;
+	me->file = 0;
+	me->peer_file = 0;
 	me->id = *id;
 	me->slot = slot;
 	me->peer_slot = pair->slot;
@@ -297,7 +301,7 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 		st->sock_paired++;
 	return;
 drop_storage:
-	bpf_sk_storage_delete(&mc_sk_v2, sk);
+	bpf_sk_storage_delete(&mc_sk_v3, sk);
 }
 
 /* Either end closing takes the connection's entry with it. Runs even after
@@ -310,7 +314,7 @@ static __always_inline void sock_closed(struct bpf_sock_ops *skops)
 
 	if (!sk || skops->args[1] != MC_TCP_CLOSE)
 		return;
-	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
+	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
 	if (me && pair_of(me))
 		bpf_map_delete_elem(&mc_pair_v2, &me->id);
 }
@@ -349,10 +353,10 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 
 	if (!sk)
 		return;
-	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
+	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
 	if (!me || (me->flags & MC_SK_OUT))
 		goto done;
-	if (!(me->flags & MC_SK_LEAVE) && sock_mode(me->sk) != MC_MODE_BLOCKING &&
+	if (!(me->flags & MC_SK_LEAVE) && sock_mode_cached(me->sk, &me->file) != MC_MODE_BLOCKING &&
 	    !peer_gave_up(me))
 		return;
 	if (!inbound_drained(me))
@@ -487,7 +491,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 
 	if (!sk)
 		return SK_PASS;
-	me = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
+	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
 	if (!me)
 		return SK_PASS;
 	st = stats_of(me->slot);
@@ -500,12 +504,12 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		goto to_tcp;
 	/* Both ends must read without blocking (sock_mode()), checked at each
 	 * message since a program may switch. */
-	if (sock_mode(me->sk) != MC_MODE_NONBLOCK) {
+	if (sock_mode_cached(me->sk, &me->file) != MC_MODE_NONBLOCK) {
 		me->flags |= MC_SK_LEAVE;
 		goto blocking;
 	}
 	/* a peer not accepted yet came from a nonblocking listener (sock_server) */
-	if (sock_mode(me->peer_sk) == MC_MODE_BLOCKING)
+	if (sock_mode_cached(me->peer_sk, &me->peer_file) == MC_MODE_BLOCKING)
 		goto blocking;
 	/* bounded like TCP's buffers: past the limit, TCP makes us wait */
 	queued = psock_queued(me->peer_sk);
@@ -601,7 +605,7 @@ int mc_splice_guard(unsigned long long *ctx)
 	so = (void *)bpf_sock_from_file(file);
 	if (!so || !so->sk)
 		return 0;
-	me = bpf_sk_storage_get(&mc_sk_v2, so->sk, 0, 0);
+	me = bpf_sk_storage_get(&mc_sk_v3, so->sk, 0, 0);
 	if (!me || (me->flags & MC_SK_OUT) || inbound_drained(me))
 		return 0;
 	st = stats_of(me->slot);
@@ -638,7 +642,7 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	sw = bpf_map_lookup_elem(&mc_sweep_v1, &zero);
 	if (!sw || !sk || !key)
 		return 0;
-	s = bpf_sk_storage_get(&mc_sk_v2, sk, 0, 0);
+	s = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
 	if (!s)
 		return 0;
 	if (sw->phase == MC_SWEEP_MARK) {
@@ -658,7 +662,7 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	}
 	cookie = *key; /* the key buffer is read-only */
 	/* storage first: a sender that still finds the socket sees no peer */
-	bpf_sk_storage_delete(&mc_sk_v2, sk);
+	bpf_sk_storage_delete(&mc_sk_v3, sk);
 	if (bpf_map_delete_elem(&mc_socks_v1, &cookie) == 0)
 		sw->removed++;
 	return 0;

@@ -41,7 +41,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct mc_sock);
-} mc_sk_v2 SEC(".maps");
+} mc_sk_v3 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -133,22 +133,41 @@ enum {
  * in the sockhash: tcp_bpf_recvmsg() returns -EAGAIN to a blocking reader
  * woken by anything but data (a signal, even with SA_RESTART; write space
  * from its own TCP sends), where tcp_recvmsg() would go on waiting. The
- * address is only read, as in psock_queued(). */
-static __always_inline int sock_mode(__u64 sk)
+ * address is only read, as in psock_queued().
+ *
+ * *file remembers the socket's struct file once it has one (0: not known
+ * yet), since a socket's file never changes while it is open: one probe
+ * read instead of three, at every message (the three cost most of
+ * mc_sk_msg's run time). A remembered file of a socket closed since may be
+ * read after it was freed, and what is read is then meaningless; but a
+ * closed socket has left the sockhash, so a redirect to it finds nothing
+ * and the message goes to TCP anyway. */
+static __always_inline int sock_mode_cached(__u64 sk, __u64 *file)
 {
 	const struct sock___mc *s = (const void *)sk;
 	struct socket___mc *so = NULL;
-	struct file___mc *f = NULL;
 	unsigned int fl = 0;
+	__u64 f = *file;
 
-	if (!sk || bpf_probe_read_kernel(&so, sizeof(so), &s->sk_socket) < 0)
-		return MC_MODE_BLOCKING;
-	if (!so)
-		return MC_MODE_UNACCEPTED;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &so->file) < 0 || !f ||
-	    bpf_probe_read_kernel(&fl, sizeof(fl), &f->f_flags) < 0)
+	if (!f) {
+		if (!sk || bpf_probe_read_kernel(&so, sizeof(so), &s->sk_socket) < 0)
+			return MC_MODE_BLOCKING;
+		if (!so)
+			return MC_MODE_UNACCEPTED;
+		if (bpf_probe_read_kernel(&f, sizeof(f), &so->file) < 0 || !f)
+			return MC_MODE_BLOCKING;
+		*file = f;
+	}
+	if (bpf_probe_read_kernel(&fl, sizeof(fl), &((const struct file___mc *)f)->f_flags) < 0)
 		return MC_MODE_BLOCKING;
 	return fl & MC_O_NONBLOCK ? MC_MODE_NONBLOCK : MC_MODE_BLOCKING;
+}
+
+static __always_inline int sock_mode(__u64 sk)
+{
+	__u64 file = 0;
+
+	return sock_mode_cached(sk, &file);
 }
 
 /* One 4-byte context load each: clang would merge neighbours into an

@@ -7,7 +7,7 @@
  *   mc_pair_v2    hash, key = mc_conn_id: one entry per tracked connection,
  *                 from the client's ESTABLISHED until either end closes:
  *                 the pairing and the state of both directions.
- *   mc_sk_v2      sk_storage, value = mc_sock: per-socket decisions. Freed
+ *   mc_sk_v3      sk_storage, value = mc_sock: per-socket decisions. Freed
  *                 by the kernel with the socket.
  *   mc_lsn_v1     sk_storage (cloned into accepted sockets), value =
  *                 mc_listener: how a pod's listening socket was read when
@@ -104,8 +104,10 @@ struct mc_sock {
 	__u32 peer_slot; /* endpoint that owns the other end */
 	__u32 flags;	 /* MC_SK_* */
 	__u32 tx;	 /* MC_TX_* */
+	__u64 file;	 /* struct file of sk and of peer_sk once known, 0 */
+	__u64 peer_file; /* before (read only: sock_mode_cached()) */
 };
-_Static_assert(sizeof(struct mc_sock) == 80, "mc_sock is ABI");
+_Static_assert(sizeof(struct mc_sock) == 96, "mc_sock is ABI");
 
 /* A listener's mode when it started listening. The kernel copies it into
  * every socket the listener accepts (BPF_F_CLONE): only a server socket

@@ -25,7 +25,7 @@ const char *const mc_map_names[MC_MAP_COUNT] = {
 	[MC_MAP_VETH] = "mc_veth_v1",		[MC_MAP_NETNS] = "mc_netns_v1",
 	[MC_MAP_STATS] = "mc_stats_v2",		[MC_MAP_NODE] = "mc_node_v1",
 	[MC_MAP_SOCKS] = "mc_socks_v1",		[MC_MAP_PAIR] = "mc_pair_v2",
-	[MC_MAP_SK] = "mc_sk_v2",		[MC_MAP_SOCKCFG] = "mc_sockcfg_v1",
+	[MC_MAP_SK] = "mc_sk_v3",		[MC_MAP_SOCKCFG] = "mc_sockcfg_v1",
 	[MC_MAP_SWEEP] = "mc_sweep_v1",		[MC_MAP_LSN] = "mc_lsn_v1",
 };
 /* pins of map layouts this binary replaced (a new suffix each time) */
