@@ -36,7 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER=3
-ROUNDS=3
+ROUNDS=5
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-deps) NODEPS=1 ;;
@@ -256,21 +256,28 @@ done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v b="$1" -v m="$2" 'BEGIN { if (b > 0) printf "%.2f", m / b; else printf "-" }'; }
+# spread BASELINES MESHCUTS: lowest and highest ratio of one round's pair
+spread() {
+	awk -v b="$1" -v m="$2" 'BEGIN { n = split(b, x, " "); split(m, y, " "); lo = 1e9; hi = 0
+		for (i = 1; i <= n; i++) if (x[i] > 0) { r = y[i] / x[i]; if (r < lo) lo = r; if (r > hi) hi = r }
+		if (hi > 0) printf "%.2f-%.2f", lo, hi; else printf "-" }'
+}
 unit_of() { case $1 in *cpu) echo "us/req" ;; tcp-stream) echo "Gbit/s" ;; stream*) echo "MB/s" ;; *) echo "us" ;; esac; }
 
 echo
 echo "packet shortcut (blocking sockets: the socket shortcut leaves them on TCP)"
-printf '%-9s %-14s %-8s %10s %10s %7s\n' "rule set" cell unit baseline meshcut ratio
+printf '%-9s %-14s %-8s %10s %10s %7s %11s\n' "rule set" cell unit baseline meshcut ratio "per round"
 for set in none kube100; do
 	for cell in udp-rr-p50 udp-rr-p99 udp-rr-cpu tcp-rr-p50 tcp-rr-p99 tcp-rr-cpu tcp-stream; do
 		b=$(median <<<"${R[$set,$cell,baseline]}")
 		m=$(median <<<"${R[$set,$cell,meshcut]}")
-		printf '%-9s %-14s %-8s %10.2f %10.2f %7s\n' "$set" "$cell" "$(unit_of "$cell")" "$b" "$m" "$(ratio "$b" "$m")"
+		printf '%-9s %-14s %-8s %10.2f %10.2f %7s %11s\n' "$set" "$cell" "$(unit_of "$cell")" "$b" "$m" \
+			"$(ratio "$b" "$m")" "$(spread "${R[$set,$cell,baseline]}" "${R[$set,$cell,meshcut]}")"
 	done
 done
 echo
 echo "socket shortcut (nonblocking sockets in epoll; empty host rule set)"
-printf '%-20s %-8s %10s %10s %7s %7s %11s\n' cell unit baseline meshcut ratio share "unix floor"
+printf '%-16s %-7s %9s %9s %6s %11s %6s %6s\n' cell unit baseline meshcut ratio "per round" share floor
 for cell in rr-1core-p50 rr-1core-p99 rr-1core-cpu rr-2core-p50 rr-2core-p99 rr-2core-cpu \
 	mesh-rr-p50 mesh-rr-p99 mesh-rr-cpu stream64-1core stream64-2core stream64k-1core stream64k-2core; do
 	b=$(median <<<"${R[sock,$cell,baseline]}")
@@ -284,11 +291,13 @@ for cell in rr-1core-p50 rr-1core-p99 rr-1core-cpu rr-2core-p50 rr-2core-p99 rr-
 	if [ -n "${R[floor,$cell,unix]:-}" ]; then
 		f=$(ratio "$(median <<<"${R[floor,$cell,tcp]}")" "$(median <<<"${R[floor,$cell,unix]}")")
 	fi
-	printf '%-20s %-8s %10.2f %10.2f %7s %7s %11s\n' "$cell" "$(unit_of "$cell")" "$b" "$m" \
-		"$(ratio "$b" "$m")" "${s:+$(printf '%.2f' "$s")}" "$f"
+	printf '%-16s %-7s %9.2f %9.2f %6s %11s %6s %6s\n' "$cell" "$(unit_of "$cell")" "$b" "$m" \
+		"$(ratio "$b" "$m")" "$(spread "${R[sock,$cell,baseline]}" "${R[sock,$cell,meshcut]}")" \
+		"${s:+$(printf '%.2f' "$s")}" "$f"
 done
 echo
 echo "ratio = meshcut / baseline (median of $ROUNDS rounds of ${SECONDS_PER}s each); lower is better for latency and CPU, higher for throughput"
+echo "per round = lowest and highest ratio of a round's baseline and meshcut measurements (how much the machine moves)"
 echo "share = what the socket shortcut carried: messages (rr, shown on the p50 row) or bytes (stream) / all sent"
-echo "unix floor = the same cell over a Unix socket / over TCP without meshcut, both with test/tools/mc-perf"
+echo "floor = the same cell over a Unix socket / over TCP without meshcut, both with test/tools/mc-perf"
 echo "machine: $(nproc) CPUs, $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
