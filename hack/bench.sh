@@ -141,17 +141,6 @@ tp() {
 	    -v r=$((r1 - r0)) -v size="$size" \
 	    'BEGIN { if (bw == "" || n == "") exit 1; printf "%s %.3f\n", bw, r / (n * size) }'
 }
-udp_tcp_rr() { # sockperf ping-pong, blocking, unpinned: "p50 p99 cpu"
-	local proto=$1 port=$2 out b0 b1
-	b0=$(busy_ticks)
-	out=$(in_pod client sockperf pp ${proto:+"$proto"} -i "$SIP" -p "$port" -m 64 -t "$SECONDS_PER" 2>&1)
-	b1=$(busy_ticks)
-	awk -v p50="$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
-	    -v p99="$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
-	    -v n="$(sed -n 's/.*SentMessages=\([0-9]*\).*/\1/p' <<<"$out" | head -1)" \
-	    -v t=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" \
-	    'BEGIN { if (n == "") exit 1; printf "%s %s %.2f\n", p50, p99, t * 1e6 / hz / n }'
-}
 stream() {
 	in_pod client iperf3 -c "$SIP" -p 5201 -t "$SECONDS_PER" -J | jq '.end.sum_received.bits_per_second / 1e9'
 }
@@ -191,8 +180,9 @@ put2() { # put2 SET CELL MODE "MB/s share"
 # measure MODE SET: one round of every cell of rule set SET, into R
 measure() {
 	local mode=$1 set=$2 c
-	put3 "$set" udp-rr "$mode" "$(udp_tcp_rr "" 11111)"
-	put3 "$set" tcp-rr "$mode" "$(udp_tcp_rr --tcp 11112)"
+	# blocking sockperf, unpinned (its share is 0: blocking sockets stay out)
+	put3 "$set" udp-rr "$mode" "$(rr client any 1 -i "$SIP" -p 11111)"
+	put3 "$set" tcp-rr "$mode" "$(rr client any 1 --tcp -i "$SIP" -p 11112)"
 	add "$set,tcp-stream,$mode" "$(stream)"
 	[ "$set" = none ] || return 0
 	for c in 1 0; do # client on the server's CPU (1), then on the other (0)
