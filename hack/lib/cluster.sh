@@ -78,7 +78,7 @@ in_pod() {
 pod_stop() {
 	local i pids
 	for i in $(seq 1 50); do
-		pids=$(ip netns pids "$ID-$1")
+		pids=$(ip netns pids "$ID-$1" 2>/dev/null)
 		[ -n "$pids" ] || return 0
 		# shellcheck disable=SC2086
 		kill $pids 2>/dev/null
@@ -92,8 +92,7 @@ cluster_cleanup() {
 	local p
 	set +e
 	for p in "${CLUSTER_PODS[@]}"; do
-		# shellcheck disable=SC2046
-		kill $(ip netns pids "$ID-$p" 2>/dev/null) 2>/dev/null
+		pod_stop "$p"
 		[ -f "$WORK/$p.result" ] && meshcut_del "$p" >/dev/null 2>&1
 		[ -f "$WORK/$p.primary" ] && run_plugin DEL "$p" 0 "$WORK/$p.primary" >/dev/null 2>&1
 		ip netns del "$ID-$p" 2>/dev/null
