@@ -177,26 +177,21 @@ def push(addr, port, n):
     return 0
 
 
+# subcommand: its function, and whether it takes N after ADDR PORT (the
+# servers never return)
+COMMANDS = {"serve": (serve, False), "hold": (hold, False), "inq": (inq, False),
+            "drain": (drain, False), "fill": (fill, False), "ask": (ask, True),
+            "push": (push, True)}
+
+
 def main():
     a = sys.argv
-    if len(a) >= 4 and a[1] == "drain":
-        drain(a[2], int(a[3]))
-        return 0
-    if len(a) >= 5 and a[1] == "push":
-        return push(a[2], int(a[3]), int(a[4]))
-    if len(a) >= 4 and a[1] == "serve":
-        serve(a[2], int(a[3]))
-        return 0
-    if len(a) >= 4 and a[1] == "hold":
-        hold(a[2], int(a[3]))
-        return 0
-    if len(a) >= 4 and a[1] == "inq":
-        inq(a[2], int(a[3]))
-        return 0
-    if len(a) >= 5 and a[1] == "ask":
-        return ask(a[2], int(a[3]), int(a[4]))
-    if len(a) >= 4 and a[1] == "fill":
-        return fill(a[2], int(a[3]))
+    if len(a) >= 4 and a[1] in COMMANDS:
+        fn, takes_n = COMMANDS[a[1]]
+        if not takes_n:
+            return fn(a[2], int(a[3])) or 0
+        if len(a) >= 5:
+            return fn(a[2], int(a[3]), int(a[4])) or 0
     if len(a) >= 4 and a[1] == "client":
         opts = {"--count": "50", "--interval": "0", "--max-size": "20000"}
         for k, v in zip(a[4::2], a[5::2]):
