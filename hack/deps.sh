@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libmnl-dev
+	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev
 	libcmocka-dev pkg-config
 	iproute2 iptables iputils-ping jq bats socat python3 util-linux conntrack iperf3 sockperf
 	haproxy nginx-light curl
