@@ -22,7 +22,7 @@ endif
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
-            -Iinclude -Iplugin -I$(BUILD) -DMC_VERSION='"$(VERSION)"'
+            -Iinclude -Iplugin -I$(BUILD)
 LDLIBS   += -lbpf -lelf -lz -lcjson $(LDLIBS_EXTRA)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -D__TARGET_ARCH_$(ARCH) \
             -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
@@ -41,7 +41,7 @@ TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard test/tools/*.c))
 TOOL_BINS := $(patsubst test/tools/%.c,$(BUILD)/test/%,$(TOOL_SRCS))
 TOOL_BPF  := $(patsubst test/tools/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard test/tools/*.bpf.c))
 
-.PHONY: all deps test test-bins test-unit test-integration check demo clean help
+.PHONY: FORCE all deps test test-bins test-unit test-integration check demo clean help
 
 all: $(BUILD)/meshcut
 
@@ -67,7 +67,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(BUILD)/plugin/%.o: plugin/%.c $(SKELS) | $(BUILD)/plugin
+# Rewritten only when the version changes, so that -MMD rebuilds just the
+# objects that print it, and always when it does.
+$(BUILD)/version.h: FORCE | $(BUILD)
+	$(Q)printf '#define MC_VERSION "%s"\n' '$(VERSION)' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
+
+$(BUILD)/plugin/%.o: plugin/%.c $(SKELS) | $(BUILD)/plugin $(BUILD)/version.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -101,7 +109,7 @@ test: all test-bins
 
 # unknownMacro: cppcheck cannot expand libbpf's LIBBPF_OPTS();
 # readdirCalled: readdir_r is deprecated by glibc and the plugin is single-threaded.
-check: $(SKELS)
+check: $(SKELS) $(BUILD)/version.h
 	$(call msg,CPPCHECK,plugin/)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --std=c11 -Iinclude -Iplugin -I$(BUILD) \

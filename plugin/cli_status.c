@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "meshcut.h"
 #include "node.h"
+#include "version.h"
 
 struct list_state {
 	const struct mc_node *node;

@@ -10,6 +10,7 @@
 #include "install.h"
 #include "log.h"
 #include "meshcut.h"
+#include "version.h"
 
 static const struct {
 	enum cni_command cmd;

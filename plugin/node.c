@@ -19,6 +19,7 @@
 #include "meshcut.skel.h"
 #include "node.h"
 #include "mc_node.h"
+#include "version.h"
 
 const char *const mc_map_names[MC_MAP_COUNT] = {
 	[MC_MAP_ENDPOINTS] = "mc_endpoints_v1", [MC_MAP_DP] = "mc_dp_v1",
