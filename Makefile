@@ -41,12 +41,20 @@ TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard test/tools/*.c))
 TOOL_BINS := $(patsubst test/tools/%.c,$(BUILD)/test/%,$(TOOL_SRCS))
 TOOL_BPF  := $(patsubst test/tools/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard test/tools/*.bpf.c))
 
-.PHONY: FORCE all deps test test-bins test-unit test-integration check demo clean help
+# The node binary: linked statically, because the image copies it onto the
+# node and the runtime runs it there, whatever libraries the node has.
+# Debian ships static libbpf, libelf, zlib and zstd (elfutils links zstd);
+# not libcjson, so Debian's source of it is fetched and compiled in.
+STATIC_LIBS := -lbpf -lelf -lz -lzstd
+CJSON_SRC   ?= $(BUILD)/deps/cjson
+
+.PHONY: FORCE all static deps test test-bins test-unit test-integration check demo clean help
 
 all: $(BUILD)/meshcut
 
 help:
 	@echo "make            build $(BUILD)/meshcut (one binary, BPF embedded)"
+	@echo "make static     build $(BUILD)/static/meshcut, the node binary (static)"
 	@echo "make deps       install build/test dependencies (Debian, as root)"
 	@echo "make test       unit + integration tests (root)"
 	@echo "make check      static analysis (cppcheck, clang-tidy)"
@@ -56,7 +64,7 @@ help:
 deps:
 	$(Q)hack/deps.sh
 
-$(BUILD) $(BUILD)/plugin $(BUILD)/test:
+$(BUILD) $(BUILD)/plugin $(BUILD)/test $(BUILD)/static:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
@@ -82,6 +90,20 @@ $(BUILD)/plugin/%.o: plugin/%.c $(SKELS) | $(BUILD)/plugin $(BUILD)/version.h
 $(BUILD)/meshcut: $(PLUGIN_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+static: $(BUILD)/static/meshcut
+
+$(CJSON_SRC)/cJSON.c:
+	$(call msg,FETCH,$(CJSON_SRC))
+	$(Q)hack/cjson-src.sh $(CJSON_SRC)
+
+$(BUILD)/static/cJSON.o: $(CJSON_SRC)/cJSON.c | $(BUILD)/static
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -c $< -o $@
+
+$(BUILD)/static/meshcut: $(PLUGIN_OBJS) $(BUILD)/static/cJSON.o | $(BUILD)/static
+	$(call msg,LD,$@)
+	$(Q)$(CC) -static $(LDFLAGS) $^ -o $@ $(STATIC_LIBS)
 
 $(BUILD)/test/%: test/unit/%.c $(LIB_OBJS) | $(BUILD)/test
 	$(call msg,CC,$@)

@@ -2,20 +2,30 @@
 # Install what meshcut needs to build, test and run its demo, from Debian's
 # packages. Idempotent: installs only what is missing. Also mounts bpffs if
 # the machine has none (the DaemonSet's installer does that on a node).
+#   --build   only what `make` and `make static` need (the image's build stage)
 set -euo pipefail
 
-pkgs=(
+build_pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev
+	libzstd-dev dpkg-dev git ca-certificates
+)
+test_pkgs=(
 	libcmocka-dev pkg-config
 	iproute2 iptables iputils-ping jq bats socat python3 util-linux conntrack iperf3 sockperf
 	haproxy nginx-light curl
 	containernetworking-plugins cppcheck clang-tidy shellcheck
+	podman debootstrap
 )
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "hack/deps.sh: run as root (it uses apt-get and mounts bpffs)" >&2
 	exit 1
 fi
+
+build_only=false
+[ "${1:-}" = --build ] && build_only=true
+pkgs=("${build_pkgs[@]}")
+$build_only || pkgs+=("${test_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -34,6 +44,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	fi
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+$build_only && exit 0
 
 # The manifest validator (test/deploy) runs on node, from the npm registry.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -42,7 +42,7 @@ setup() {
 }
 
 @test "the commands the DaemonSet runs are ones meshcut accepts" {
-	MESHCUT="$BATS_TEST_DIRNAME/../../build/meshcut"
+	MESHCUT=${MESHCUT:-$BATS_TEST_DIRNAME/../../build/meshcut}
 	ds=$(node "$V" --json "$M" | jq '.[0].spec.template.spec')
 	# every flag the manifest passes is known to the binary: a flag it did
 	# not know would print usage and exit 2 (the agent, which would run on,
