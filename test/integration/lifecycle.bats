@@ -258,3 +258,21 @@ status_conf() { # JQ_FILTER
 	diff <(echo "$before") <(state_snapshot)
 	[ -z "$(our_links)" ]
 }
+
+@test "conf/: every example chains meshcut last with cgroupPath, and meshcut runs its entry" {
+	make_pod a
+	for f in "$BATS_TEST_DIRNAME"/../../conf/*.conflist; do
+		jq -e '.plugins[-1].type == "meshcut" and .plugins[-1].capabilities == {"cgroupPath": true}
+			and ([.plugins[] | select(.type == "meshcut")] | length == 1)' "$f"
+		# our entry as the runtime hands it to us after the example's
+		# primary (here the real bridge's result); logs and pins in the test's
+		jq --argjson prev "$(cat "$T/a.prev.json")" --arg root "$BPFFS" --arg cg "$CGREL/a" \
+			--arg log "$T/meshcut.log" \
+			'{cniVersion, name} + .plugins[-1] | del(.capabilities)
+			 | .bpffsRoot = $root | .logFile = $log
+			 | .runtimeConfig = {cgroupPath: $cg} | .prevResult = $prev' "$f" > "$T/a.mc.json"
+		run -0 mc_cni a ADD "$T/a.mc.json"
+		ep_json a | jq -e '.state == "ready"' || { echo "${f##*/}: $(ep_json a)"; false; }
+		run -0 mc_cni a DEL "$T/a.mc.json"
+	done
+}
