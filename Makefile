@@ -23,7 +23,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
             -Iinclude -Iplugin -I$(BUILD)
-LDLIBS   += -lbpf -lelf -lz -lcjson $(LDLIBS_EXTRA)
+LDLIBS   += -lbpf -lelf -lz -lcjson
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -D__TARGET_ARCH_$(ARCH) \
             -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 

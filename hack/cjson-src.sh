@@ -33,15 +33,15 @@ if ! (cd "$tmp/work" && "${apt[@]}" source "$src=$ver" >/dev/null); then
 	exit 1
 fi
 dir=$(find "$tmp/work" -mindepth 1 -maxdepth 1 -type d -name "$src-*")
-[ -f "$dir/cJSON.c" ] && [ -f "$dir/cJSON.h" ] || {
+if [ ! -f "$dir/cJSON.c" ] || [ ! -f "$dir/cJSON.h" ]; then
 	echo "hack/cjson-src.sh: no cJSON.c in the source of $src $ver" >&2
 	exit 1
-}
+fi
 # the header we compile against must be the one we compile in
-cmp -s "$dir/cJSON.h" /usr/include/cjson/cJSON.h || {
+if ! cmp -s "$dir/cJSON.h" /usr/include/cjson/cJSON.h; then
 	echo "hack/cjson-src.sh: $src $ver's cJSON.h differs from the installed one" >&2
 	exit 1
-}
+fi
 rm -rf "$out"
 mkdir -p "$(dirname "$out")"
 mv "$dir" "$out"

@@ -41,13 +41,21 @@ fi
 
 if $base; then
 	root=$(mktemp -d)
-	trap 'rm -rf "$root"' EXIT
+	# debootstrap mounts /proc, /sys (and may bind /dev) in the root and
+	# unmounts them when it exits; should it be killed, never delete
+	# through a mount that is left: unmount first, stay on one filesystem
+	cleanup() {
+		findmnt -rn -o TARGET | awk -v r="$root/" 'index($0, r) == 1' | sort -r |
+			while read -r m; do umount -l "$m" || true; done
+		rm -rf --one-file-system "$root" "$root.log"
+	}
+	trap cleanup EXIT
 	echo "debootstrap: bookworm minbase"
 	debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$root.log" 2>&1 || {
 		tail -20 "$root.log" >&2
 		exit 1
 	}
-	rm -f "$root.log" "$root/etc/apt/sources.list"
+	rm -f "$root/etc/apt/sources.list"
 	# what the official image carries: deb822 sources with security updates
 	cat >"$root/etc/apt/sources.list.d/debian.sources" <<-'SOURCES'
 	Types: deb
