@@ -67,9 +67,17 @@ deps:
 $(BUILD) $(BUILD)/plugin $(BUILD)/test $(BUILD)/static:
 	$(Q)mkdir -p $@
 
+# BPF_OBJ_TAG (test builds only) adds one ELF note that libbpf skips: the
+# object, and so its hash, differs while every program and map stays the
+# same, which is what a node sees of the next version (upgrade.bats).
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+ifneq ($(BPF_OBJ_TAG),)
+	$(Q)printf '%s' '$(BPF_OBJ_TAG)' > $@.tag
+	$(Q)llvm-objcopy --add-section .note.meshcut.tag=$@.tag $@
+	$(Q)rm $@.tag
+endif
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -117,7 +125,12 @@ $(BUILD)/test/%: test/tools/%.c | $(BUILD)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
-test-bins: $(UNIT_BINS) $(TOOL_BINS) $(TOOL_BPF)
+# the same plugin with another BPF object: the "next version" for upgrades
+$(BUILD)/test/meshcut-next: FORCE | $(BUILD)/test
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/next BPF_OBJ_TAG=next $(BUILD)/next/meshcut
+	$(Q)cp $(BUILD)/next/meshcut $@
+
+test-bins: $(UNIT_BINS) $(TOOL_BINS) $(TOOL_BPF) $(BUILD)/test/meshcut-next
 
 test-unit: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done

@@ -230,19 +230,6 @@ status_conf() { # JQ_FILTER
 	! nsn tc filter show dev "$veth" ingress | grep -q mc_tc_ingress
 }
 
-@test "a newer binary replaces the node programs in place, links keep their attachment" {
-	add_pod a
-	old=$(prog_id mc_tc_ingress)
-	# pretend the pinned programs came from another build
-	bpftool map update pinned "$BPFFS/maps/mc_node_v1" key 0 0 0 0 value $(printf '0 %.0s' $(seq 1 56))
-	add_pod b
-	new=$(prog_id mc_tc_ingress)
-	[ "$old" != "$new" ]
-	tcx_progs "$(pod_veth a)" | grep -qx "$new"
-	run -0 mc_cni a CHECK "$T/a.mc.json"
-	status_json | jq -e .programsCurrent
-}
-
 @test "32 pods added and deleted concurrently leave consistent state and nothing behind" {
 	local i n=32
 	for i in $(seq 1 $n); do make_pod "p$i"; mc_conf "p$i"; done
