@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "meshcut.h"
 #include "node.h"
+#include "stats.h"
 #include "version.h"
 
 struct list_state {
@@ -24,26 +25,11 @@ static void add_stats(cJSON *o, const struct mc_stats *st)
 	cJSON *p = cJSON_AddObjectToObject(o, "packet");
 	cJSON *s = cJSON_AddObjectToObject(o, "socket");
 
-	cJSON_AddNumberToObject(p, "seenPackets", (double)st->tc_pkts_seen);
-	cJSON_AddNumberToObject(p, "seenBytes", (double)st->tc_bytes_seen);
-	cJSON_AddNumberToObject(p, "redirectedPackets", (double)st->tc_pkts_redirected);
-	cJSON_AddNumberToObject(p, "redirectedBytes", (double)st->tc_bytes_redirected);
-	cJSON_AddNumberToObject(p, "passedPackets", (double)st->tc_pkts_passed);
-	cJSON_AddNumberToObject(p, "passedBytes", (double)st->tc_bytes_passed);
-	cJSON_AddNumberToObject(p, "policyPassedPackets", (double)st->tc_pkts_policy);
-	cJSON_AddNumberToObject(p, "policyPassedBytes", (double)st->tc_bytes_policy);
-	cJSON_AddNumberToObject(s, "activeEstablished", (double)st->sock_active_estab);
-	cJSON_AddNumberToObject(s, "passiveEstablished", (double)st->sock_passive_estab);
-	cJSON_AddNumberToObject(s, "redirectedMessages", (double)st->msg_redirected);
-	cJSON_AddNumberToObject(s, "redirectedBytes", (double)st->msg_bytes_redirected);
-	cJSON_AddNumberToObject(s, "passedMessages", (double)st->msg_passed);
-	cJSON_AddNumberToObject(s, "passedBytes", (double)st->msg_bytes_passed);
-	cJSON_AddNumberToObject(s, "collisions", (double)st->sock_collisions);
-	cJSON_AddNumberToObject(s, "paired", (double)st->sock_paired);
-	cJSON_AddNumberToObject(s, "backToTcp", (double)st->sock_back_to_tcp);
-	cJSON_AddNumberToObject(s, "left", (double)st->sock_left);
-	cJSON_AddNumberToObject(s, "blocking", (double)st->sock_blocking);
-	cJSON_AddNumberToObject(s, "spliceRefused", (double)st->sock_splice_refused);
+	for (size_t i = 0; i < mc_stat_fields_n; i++) {
+		const struct mc_stat_field *f = &mc_stat_fields[i];
+
+		cJSON_AddNumberToObject(f->group[0] == 'p' ? p : s, f->json, (double)mc_stat_get(st, f));
+	}
 }
 
 static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
