@@ -14,7 +14,7 @@ test_pkgs=(
 	iproute2 iptables iputils-ping jq bats socat python3 util-linux conntrack iperf3 sockperf
 	haproxy nginx-light curl
 	containernetworking-plugins cppcheck clang-tidy shellcheck
-	podman debootstrap
+	podman debootstrap python3-prometheus-client
 )
 
 if [ "$(id -u)" -ne 0 ]; then

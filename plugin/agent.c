@@ -11,7 +11,9 @@
  * - Ready (--ready-file exists) only while the entry is in place.
  * - Every ORPHAN_EVERY seconds removes endpoints whose host veth and pod
  *   netns are both gone (a runtime that never ran DEL).
- * - SIGTERM/SIGINT: exit; with --uninstall-on-term, uninstall first. */
+ * - SIGTERM/SIGINT: exit; with --uninstall-on-term, uninstall first.
+ * - With --metrics ADDR:PORT, serves Prometheus metrics (metrics.c) from
+ *   this same loop; a port it cannot bind costs the metrics, not the agent. */
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -28,6 +30,7 @@
 #include "endpoint.h"
 #include "install.h"
 #include "log.h"
+#include "metrics.h"
 #include "nl.h"
 #include "node.h"
 
@@ -163,7 +166,9 @@ int cli_agent(int argc, char **argv)
 	struct mc_install o;
 	char dir[MC_PATH_MAX], why[512];
 	double fights[FIGHT_MAX] = { 0 }, backoff_until = 0, next_sweep = 0;
-	int backoff = 0, n_fights = 0, ifd, sfd, wd = -1, ret;
+	int backoff = 0, n_fights = 0, ifd, sfd, wd = -1, mfd = -1, ret;
+	struct mc_agent_stats stats = { 0 };
+	char root[MC_PATH_MAX];
 	sigset_t mask;
 
 	ret = install_opts(argc, argv, "agent", &o);
@@ -186,9 +191,20 @@ int cli_agent(int argc, char **argv)
 	}
 	set_ready(&o, false);
 	log_info("watching %s", dir);
+	if (o.metrics[0]) {
+		if (install_host_path(&o, o.bpffs_root, root, sizeof(root)) < 0)
+			root[0] = '\0';
+		mfd = root[0] ? metrics_listen(o.metrics, why, sizeof(why)) : -ENAMETOOLONG;
+		if (mfd < 0)
+			log_err("no metrics: %s", root[0] ? why : "bpffs root path too long");
+		else
+			log_info("metrics on http://%s/metrics", o.metrics);
+	}
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = ifd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd pfd[3] = { { .fd = ifd, .events = POLLIN },
+					 { .fd = sfd, .events = POLLIN },
+					 { .fd = mfd, .events = POLLIN } }; /* fd -1: ignored */
 		double t = now_s(), wake;
 		char buf[4096];
 		bool ok;
@@ -206,6 +222,7 @@ int cli_agent(int argc, char **argv)
 				log_err("cannot put meshcut into the CNI config: %s", why);
 			} else if (ret > 0) {
 				/* re-inserted: count it, and stop if it is a fight */
+				stats.reinserts++;
 				memmove(fights + 1, fights, sizeof(fights) - sizeof(fights[0]));
 				fights[0] = t;
 				n_fights = n_fights < FIGHT_MAX ? n_fights + 1 : FIGHT_MAX;
@@ -213,6 +230,7 @@ int cli_agent(int argc, char **argv)
 					backoff = backoff ? (backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2) : 5;
 					backoff_until = t + backoff;
 					n_fights = 0;
+					stats.backoffs++;
 					log_err("another writer removed meshcut from %s %d times in %d s: backing off %d s "
 						"(is a second installer or the primary CNI rewriting it?)",
 						dir, FIGHT_MAX, FIGHT_WINDOW, backoff);
@@ -223,10 +241,13 @@ int cli_agent(int argc, char **argv)
 			backoff = 0; /* calm again */
 		}
 		set_ready(&o, ok); /* never ready while the entry is missing */
+		stats.ready = ok;
 		if (t >= next_sweep) {
 			ret = remove_orphans(&o);
-			if (ret > 0)
+			if (ret > 0) {
 				log_info("removed %d orphan endpoints", ret);
+				stats.orphans_removed += (unsigned long)ret;
+			}
 			next_sweep = t + ORPHAN_EVERY;
 		}
 
@@ -235,8 +256,10 @@ int cli_agent(int argc, char **argv)
 			wake = backoff_until;
 		if (wd < 0 && t + 1 < wake)
 			wake = t + 1; /* conf dir missing: look again soon */
-		if (poll(pfd, 2, (int)((wake - t) * 1000) + 1) < 0 && errno != EINTR)
+		if (poll(pfd, 3, (int)((wake - t) * 1000) + 1) < 0 && errno != EINTR)
 			break;
+		if (pfd[2].revents & POLLIN)
+			metrics_serve(mfd, root, &stats);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 

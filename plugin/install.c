@@ -50,6 +50,7 @@ int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "uninstall-on-term", no_argument, NULL, 'u' },
 		{ "ready-file", required_argument, NULL, 'R' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -73,6 +74,7 @@ int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o)
 		case 'f': dst = o->conflist; break;
 		case 'r': dst = o->bpffs_root; break;
 		case 'R': dst = o->ready_file; break;
+		case 'M': dst = o->metrics; dn = sizeof(o->metrics); break;
 		case 'e': dst = o->entry; dn = sizeof(o->entry); break;
 		case 'u': o->uninstall_on_term = true; break;
 		case 'w':
@@ -96,7 +98,7 @@ usage:
 	fprintf(stderr,
 		"usage: meshcut %s [--host-root DIR] [--cni-bin-dir DIR] [--cni-conf-dir DIR]\n"
 		"       [--conflist FILE] [--entry JSON] [--wait SECONDS] [--bpffs-root DIR]%s\n",
-		cmd, !strcmp(cmd, "agent") ? "\n       [--uninstall-on-term] [--ready-file FILE]" : "");
+		cmd, !strcmp(cmd, "agent") ? "\n       [--uninstall-on-term] [--ready-file FILE] [--metrics ADDR:PORT]" : "");
 	return 2;
 }
 

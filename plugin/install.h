@@ -17,6 +17,7 @@ struct mc_install {
 	int wait_s;		    /* for a primary conflist to appear */
 	bool uninstall_on_term;	    /* agent */
 	char ready_file[MC_PATH_MAX]; /* agent */
+	char metrics[80];	      /* agent: Prometheus ADDR:PORT, "" = off */
 };
 
 /* Parses the options shared by install, uninstall and agent and sends info

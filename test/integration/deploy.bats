@@ -31,6 +31,9 @@ setup() {
 		and .tolerations == [{"operator": "Exists"}]
 		and (.hostPID // false) == false and .automountServiceAccountToken == false' <<<"$spec"
 	jq -e '.initContainers[0].args[0] == "install" and .containers[0].args[0] == "agent"' <<<"$spec"
+	# the agent's metrics port, declared where the agent listens
+	port=$(jq -r '.containers[0].args | .[index("--metrics") + 1] | split(":")[-1]' <<<"$spec")
+	jq -e --argjson p "$port" '.containers[0].ports == [{"name": "metrics", "containerPort": $p, "protocol": "TCP"}]' <<<"$spec"
 	jq -e '.containers[0].readinessProbe and all(.initContainers[], .containers[]; .resources.requests.cpu and .resources.requests.memory)' <<<"$spec"
 	# the host paths the commands work on
 	jq -e '[.volumes[].hostPath.path] | sort == ["/etc/cni/net.d", "/opt/cni/bin", "/sys/fs/bpf", "/var/run/netns"]' <<<"$spec"
@@ -49,7 +52,8 @@ setup() {
 	# is stopped after 3 s)
 	for c in initContainers containers; do
 		mapfile -t args < <(jq -r ".${c}[0].args[]" <<<"$ds")
-		run timeout 3 "$MESHCUT" "${args[@]}" --host-root /nonexistent --wait 0 --ready-file "$BATS_TEST_TMPDIR/ready"
+		# in a netns of its own: the agent's metrics port is not the host's
+		run unshare --net timeout 3 "$MESHCUT" "${args[@]}" --host-root /nonexistent --wait 0 --ready-file "$BATS_TEST_TMPDIR/ready"
 		[ "$status" -ne 2 ] || { echo "$output"; false; }
 	done
 }

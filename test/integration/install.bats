@@ -270,3 +270,72 @@ chain() {
 	ep_json b
 	grep -q "removing orphan endpoint ctr-a/eth0" "$T/agent.log"
 }
+
+# metrics: GET /metrics from the agent in the node netns, parsed by the
+# Prometheus client library's parser (as JSON, see prom-parse.py)
+PROM="/usr/bin/python3 $BATS_TEST_DIRNAME/../tools/prom-parse.py"
+metrics() {
+	local body
+	body=$(nsn curl -sf --max-time 3 http://127.0.0.1:9765/metrics) || return 1
+	$PROM <<<"$body"
+}
+sample() { # JSON NAME [POD]: a sample's value
+	jq -r --arg n "$2" --arg p "${3:-}" \
+		'[.samples[] | select(.name == $n and ($p == "" or .labels.pod == $p))] | if length == 1 then .[0].value else "none" end' <<<"$1"
+}
+
+@test "agent: serves Prometheus metrics: readiness, node state, every endpoint's counters as status shows them" {
+	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
+	add_pod a '. + {socketRedirect: true, spliceGuard: "optional"}'
+	add_pod b
+	add_pod c
+	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
+	primary_cni c DEL          # c's veth and netns go without a DEL:
+	ip netns del "$ID-c"       # an orphan for the agent to remove
+	calico
+	nsn "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" --ready-file "$T/ready" \
+		--metrics :9765 2> "$T/agent.log" 3>&- &
+	AGENT=$!
+	wait_for 5 test -e "$T/ready"
+	wait_for 5 grep -q "removing orphan endpoint ctr-c" "$T/agent.log"
+	m=$(metrics)
+
+	[ "$(sample "$m" meshcut_agent_ready)" = 1 ]
+	[ "$(sample "$m" meshcut_agent_conf_reinserts_total)" = 1 ]
+	[ "$(sample "$m" meshcut_agent_orphans_removed_total)" = 1 ]
+	[ "$(sample "$m" meshcut_node_loaded)" = 1 ]
+	[ "$(sample "$m" meshcut_node_programs_current)" = 1 ]
+	jq -e '[.samples[] | select(.name == "meshcut_endpoints")] | map({(.labels.state): .value}) | add
+		== {"pending": 0, "ready": 2, "degraded": 0}' <<<"$m"
+	jq -e '.families.meshcut_packet_redirected_packets.type == "counter"' <<<"$m"
+	# every counter of every endpoint, as `meshcut status --json` has it
+	# read just before and just after (pods send now and then on their own:
+	# IPv6 neighbour discovery)
+	for p in a b; do
+		ep_json "$p" > "$T/$p.before"
+		m=$(metrics)
+		ep=$(ep_json "$p")
+		jq -e --arg p "$p" '[.samples[] | select(.labels.pod == $p)] | all(.labels.namespace == "default"
+			and .labels.container_id == "ctr-\($p)" and .labels.interface == "eth0")' <<<"$m"
+		for g in packet socket; do
+			for k in $(jq -r ".$g | keys[]" <<<"$ep"); do
+				name="meshcut_${g}_$(sed -E 's/([A-Z])/_\L\1/g' <<<"$k")_total"
+				lo=$(jq -r ".$g.$k" "$T/$p.before")
+				hi=$(jq -r ".$g.$k" <<<"$ep")
+				got=$(sample "$m" "$name" "$p")
+				[ "$got" != none ] && [ "$lo" -le "$got" ] && [ "$got" -le "$hi" ] ||
+					{ echo "$p $name: metrics $got, status $lo..$hi"; false; }
+			done
+		done
+	done
+	[ "$(sample "$m" meshcut_packet_seen_packets_total a)" != 0 ]
+
+	# a client that connects and says nothing holds the agent a second at most
+	nsn bash -c 'exec 5<>/dev/tcp/127.0.0.1/9765; sleep 5' 3>&- &
+	PIDS+=($!)
+	sleep 0.2
+	metrics > /dev/null
+	[ "$(nsn curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://127.0.0.1:9765/nope)" = 404 ]
+	# ":PORT", as the DaemonSet passes it, is every address, IPv6 too
+	[ "$(nsn curl -s -o /dev/null -w '%{http_code}' --max-time 3 'http://[::1]:9765/metrics')" = 200 ]
+}
