@@ -13,7 +13,10 @@ make -s -j"$(nproc)" all static test-bins || { echo "0 passed, 1 failed"; exit 1
 export MESHCUT="$PWD/build/static/meshcut"
 
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# the tests' temp dirs live under a dir of this run's own, so that what
+# they leave running can be told from anything else on the machine
+run_tmp=$(mktemp -d)
+trap 'rm -f "$results"; rm -rf "$run_tmp"' EXIT
 
 echo "== unit tests"
 for t in build/test/test_*; do
@@ -22,11 +25,22 @@ for t in build/test/test_*; do
 done
 
 echo "== integration tests"
-bats --tap test/integration 2>&1 | tee -a "$results"
+TMPDIR=$run_tmp bats --tap test/integration 2>&1 | tee -a "$results"
+
+# A test must stop what it starts: anything still running with one of its
+# paths on its command line was left behind. Counted as a failure, then
+# stopped (it is ours: the paths are this run's).
+left=$(pgrep -f -- "$run_tmp/" | grep -vx "$$" || true)
+if [ -n "$left" ]; then
+	echo "not ok - processes left behind by the tests:" | tee -a "$results"
+	ps -o pid=,args= -p "$(paste -sd, <<<"$left")" | sed 's/^/#   /'
+	# shellcheck disable=SC2086
+	kill $left 2>/dev/null || true
+fi
 
 passed=$(grep -cE '^ok [0-9]+' "$results" | tr -d ' ')
 skipped=$(grep -cE '^ok [0-9]+.*# skip' "$results" | tr -d ' ')
-failed=$(grep -cE '^not ok [0-9]+' "$results" | tr -d ' ')
+failed=$(grep -cE '^not ok' "$results" | tr -d ' ')
 passed=$((passed - skipped))
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

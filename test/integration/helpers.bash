@@ -31,11 +31,14 @@ mc_teardown() {
 	local p pid
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	# whatever still runs in our namespaces (servers' forked children) is ours
+	# whatever still runs in our namespaces (servers' forked children, a
+	# process started through a wrapper whose pid we kept) is ours
 	for p in "${PODS[@]}"; do
 		# shellcheck disable=SC2046
 		kill $(ip netns pids "$ID-$p" 2>/dev/null) 2>/dev/null || true
 	done
+	# shellcheck disable=SC2046
+	kill $(ip netns pids "$NODE" 2>/dev/null) 2>/dev/null || true
 	for p in "${PODS[@]}"; do
 		[ -f "$T/$p.mc.json" ] && mc_cni "$p" DEL "$T/$p.mc.json" >/dev/null 2>&1 || true
 		[ -f "$T/$p.primary.json" ] && primary_cni "$p" DEL >/dev/null 2>&1 || true

@@ -16,7 +16,10 @@ REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 setup_file() {
 	command -v podman >/dev/null && command -v debootstrap >/dev/null ||
 		skip "podman and debootstrap not installed (hack/deps.sh installs them)"
-	export STORE="$BATS_FILE_TMPDIR/store"
+	# podman wants its runroot path under 50 characters: a short dir of
+	# our own, not under bats' temp dir
+	STORE=$(mktemp -d /tmp/mc-img.XXXXXX)
+	export STORE
 	export ENGINE="podman --root $STORE/root --runroot $STORE/run"
 	export IMG=localhost/meshcut:test
 	export IMG_BIN="$BATS_FILE_TMPDIR/meshcut"
@@ -36,7 +39,7 @@ teardown_file() {
 	$ENGINE rmi -a -f >/dev/null 2>&1 || true
 	# the store's own bind mount, if podman left it
 	if mountpoint -q "$STORE/root/overlay"; then umount "$STORE/root/overlay"; fi
-	rm -rf "$STORE"
+	rm -rf --one-file-system "$STORE"
 }
 
 setup() {

@@ -293,8 +293,9 @@ sample() { # JSON NAME [POD]: a sample's value
 	primary_cni c DEL          # c's veth and netns go without a DEL:
 	ip netns del "$ID-c"       # an orphan for the agent to remove
 	calico
-	nsn "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" --ready-file "$T/ready" \
-		--metrics :9765 2> "$T/agent.log" 3>&- &
+	# nsenter execs the agent: $! is the agent itself, for teardown's kill
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" \
+		--ready-file "$T/ready" --metrics :9765 2> "$T/agent.log" 3>&- &
 	AGENT=$!
 	wait_for 5 test -e "$T/ready"
 	wait_for 5 grep -q "removing orphan endpoint ctr-c" "$T/agent.log"
