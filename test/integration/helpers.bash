@@ -152,10 +152,14 @@ state_snapshot() {
 	echo "## clsact on node links"; nsn tc qdisc show | grep -c clsact || true
 }
 
-# keys of a pinned map, "[]" when it does not exist (yet)
+# keys of a pinned map, "[]" before the node is loaded; a name the loaded
+# node does not have is an error (a renamed map must not make a check pass)
 map_keys() {
 	if [ -e "$BPFFS/maps/$1" ]; then
 		bpftool -j map dump pinned "$BPFFS/maps/$1" | jq -c '[.[].key]'
+	elif [ -d "$BPFFS/maps" ]; then
+		echo "map_keys: no map $1 under $BPFFS/maps" >&2
+		return 1
 	else
 		echo '[]'
 	fi

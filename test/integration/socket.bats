@@ -122,13 +122,16 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 	for _ in $(seq 1 50); do [ "$(sock b paired)" = 1 ] && break; sleep 0.1; done
 	[ "$(socks_in_map)" = 2 ]
 	mc_cni a DEL "$T/a.mc.json"
-	# a's socket is gone from the sockhash; b's stays (b's own), flagged
-	# so that it sends no more to a
-	[ "$(socks_in_map)" = 1 ]
+	# a's socket is gone from the sockhash at once; b's (b's own) is
+	# flagged so that it sends no more to a, and leaves once its sends go
+	# over TCP, which may already have happened
+	[ "$(socks_in_map)" -le 1 ]
+	[ "$(map_keys mc_pair_v2)" = "[]" ]
 	wait "$pid"
 	cat "$T/long"
 	grep -q '^ok messages=40' "$T/long"
-	[ "$(map_keys mc_pair_v1)" = "[]" ]
+	for _ in $(seq 1 30); do [ "$(socks_in_map)" = 0 ] && break; sleep 0.1; done
+	[ "$(socks_in_map)" = 0 ]
 	mc_cni b DEL "$T/b.mc.json"
 	[ "$(socks_in_map)" = 0 ]
 }
@@ -143,7 +146,7 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 	[ "$(sock a passedMessages)" = 1 ]
 	[ "$(sock a left)" = 1 ]
 	# the client closed: its id went with it
-	[ "$(map_keys mc_pair_v1)" = "[]" ]
+	[ "$(map_keys mc_pair_v2)" = "[]" ]
 	[ "$(socks_in_map)" = 0 ]
 }
 
@@ -196,7 +199,7 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 	[ "$(sock a paired)" = 0 ]
 	[ "$(sock b paired)" = 0 ]
 	[ "$(socks_in_map)" = 0 ]
-	[ "$(map_keys mc_pair_v1)" = "[]" ]
+	[ "$(map_keys mc_pair_v2)" = "[]" ]
 	# and once the rule is gone, the same pods are shortcut
 	nsp b iptables -D INPUT -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
 	run -0 client a "$(pod_ip b)" 8080 --count 5
