@@ -24,9 +24,9 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "endpoint.h"
 #include "install.h"
 #include "log.h"
@@ -38,14 +38,6 @@
 #define FIGHT_WINDOW 30
 #define BACKOFF_MAX 300
 #define ORPHAN_EVERY 30
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void set_ready(const struct mc_install *o, bool ready)
 {
@@ -205,7 +197,7 @@ int cli_agent(int argc, char **argv)
 		struct pollfd pfd[3] = { { .fd = ifd, .events = POLLIN },
 					 { .fd = sfd, .events = POLLIN },
 					 { .fd = mfd, .events = POLLIN } }; /* fd -1: ignored */
-		double t = now_s(), wake;
+		double t = mc_mono_s(), wake;
 		char buf[4096];
 		bool ok;
 

@@ -21,12 +21,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <linux/magic.h>
 
+#include "clock.h"
 #include "conflist.h"
 #include "endpoint.h"
 #include "install.h"
@@ -201,11 +201,9 @@ static int only_cni(const struct dirent *d)
  * containerd and CRI-O load). Waits up to o->wait_s for one to appear. */
 static int pick_conf(const struct mc_install *o, const char *dir, char *name, size_t n, char *why, size_t wn)
 {
-	struct timespec start, now;
+	double start = mc_mono_s();
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		long waited_ms;
 		struct dirent **list = NULL;
 		int cnt = scandir(dir, &list, only_cni, by_name);
 
@@ -225,9 +223,7 @@ static int pick_conf(const struct mc_install *o, const char *dir, char *name, si
 			}
 		}
 		free(list);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (waited_ms >= o->wait_s * 1000L) {
+		if (mc_mono_s() - start >= o->wait_s) {
 			mc_msg(why, wn, "no %s in %s after %d s%s", o->conflist[0] ? o->conflist : "CNI config (.conflist, .conf, .json)",
 			       dir, o->wait_s, cnt < 0 ? " (the directory does not exist)" : "");
 			return -ETIMEDOUT;

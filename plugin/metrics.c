@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "endpoint.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,7 +21,7 @@
 #include "version.h"
 
 #define REQ_MAX 4096
-#define IO_TIMEOUT_MS 1000
+#define IO_TIMEOUT_S 1.0
 #define CONNS_PER_WAKE 8
 
 int metrics_listen(const char *addr, char *why, size_t n)
@@ -229,21 +229,13 @@ void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
 
 /* --- HTTP --------------------------------------------------------------- */
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Waits for fd to be ready for events, until deadline (ms, monotonic). */
+/* Waits for fd to be ready for events, until deadline (mc_mono_s()). */
 static bool wait_fd(int fd, short events, double deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	double left = deadline - mono_ms();
+	double left = deadline - mc_mono_s();
 
-	return left > 0 && poll(&p, 1, (int)left + 1) == 1 && (p.revents & events);
+	return left > 0 && poll(&p, 1, (int)(left * 1000) + 1) == 1 && (p.revents & events);
 }
 
 static void send_all(int fd, const char *buf, size_t len, double deadline)
@@ -276,7 +268,7 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 
 static void serve_one(int fd, const char *root, const struct mc_agent_stats *st)
 {
-	double deadline = mono_ms() + IO_TIMEOUT_MS; /* for the whole request */
+	double deadline = mc_mono_s() + IO_TIMEOUT_S; /* for the whole request */
 	char req[REQ_MAX + 1], *path, *sp, *body = NULL;
 	size_t len = 0, blen = 0;
 	bool head_only;
@@ -299,7 +291,7 @@ static void serve_one(int fd, const char *root, const struct mc_agent_stats *st)
 	req[len] = '\0';
 	if (!strchr(req, '\n'))
 		return; /* no request line: nothing to answer */
-	deadline = mono_ms() + IO_TIMEOUT_MS; /* for the whole answer */
+	deadline = mc_mono_s() + IO_TIMEOUT_S; /* for the whole answer */
 	head_only = !strncmp(req, "HEAD ", 5);
 	if (strncmp(req, "GET ", 4) != 0 && !head_only) {
 		static const char m[] = "only GET and HEAD\n";
