@@ -30,7 +30,7 @@ TMPDIR=$run_tmp bats --tap test/integration 2>&1 | tee -a "$results"
 # A test must stop what it starts: anything still running with one of its
 # paths on its command line was left behind. Counted as a failure, then
 # stopped (it is ours: the paths are this run's).
-left=$(pgrep -f -- "$run_tmp/" | grep -vx "$$" || true)
+left=$(pgrep -f -- "$run_tmp/" || true)
 if [ -n "$left" ]; then
 	echo "not ok - processes left behind by the tests:" | tee -a "$results"
 	ps -o pid=,args= -p "$(paste -sd, <<<"$left")" | sed 's/^/#   /'

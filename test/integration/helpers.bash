@@ -272,6 +272,16 @@ in_pod() {
 	(echo "$BASHPID" > "$CGDIR/$pod/cgroup.procs" && exec nsenter --net="/var/run/netns/$ID-$pod" "$@")
 }
 
+ECHO=$BATS_TEST_DIRNAME/../tools/mc-echo.py
+
+# server POD ADDR PORT [SUBCOMMAND]: an mc-echo.py server (serve, or hold,
+# inq, drain, ...) in POD's netns and cgroup, listening when this returns
+server() {
+	in_pod "$1" python3 "$ECHO" "${4:-serve}" "$2" "$3" > /dev/null 3>&- &
+	PIDS+=($!)
+	wait_listen "$1" "$3"
+}
+
 # sock POD FIELD: a socket shortcut counter of POD
 sock() { ep_json "$1" | jq -r ".socket.$2"; }
 

@@ -9,18 +9,10 @@ load helpers
 # shellcheck source=hack/lib/mesh.sh
 . "$BATS_TEST_DIRNAME/../../hack/lib/mesh.sh"
 
-ECHO=$BATS_TEST_DIRNAME/../tools/mc-echo.py
 STREAM=$TOOLS/mc-stream
 
 setup() { require_root; mc_setup; }
 teardown() { mc_teardown; }
-
-# server POD ADDR PORT: mc-echo.py echo server in POD's netns and cgroup
-server() {
-	in_pod "$1" python3 "$ECHO" serve "$2" "$3" > /dev/null 3>&- &
-	PIDS+=($!)
-	wait_listen "$1" "$3"
-}
 
 client() { # POD ADDR PORT [ARGS...]
 	local pod=$1 addr=$2 port=$3
@@ -153,9 +145,7 @@ REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 @test "a receiver that never reads: the writer is stopped as by TCP, not queued without bound" {
 	add_pod a "$REDIRECT"
 	add_pod b "$REDIRECT"
-	in_pod b python3 "$ECHO" hold :: 8080 > /dev/null 3>&- &
-	PIDS+=($!)
-	wait_listen b 8080
+	server b :: 8080 hold
 	run -0 in_pod a timeout 30 python3 "$ECHO" fill "$(pod_ip b)" 8080
 	echo "writer got $output bytes in before it had to wait"
 	[ "$(sock b paired)" = 1 ]
@@ -483,9 +473,7 @@ sidecar() {
 @test "kernel hazard: FIONREAD counts redirected bytes" {
 	add_pod a "$REDIRECT"
 	add_pod b "$REDIRECT"
-	in_pod b python3 "$ECHO" inq :: 8080 > /dev/null 3>&- &
-	PIDS+=($!)
-	wait_listen b 8080
+	server b :: 8080 inq
 	run -0 in_pod a timeout 20 python3 "$ECHO" ask "$(pod_ip b)" 8080 1000
 	echo "$output"
 	[ "$(sock a redirectedBytes)" = 1000 ]

@@ -13,7 +13,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 NEXT=${MESHCUT_NEXT:-$TOOLS/meshcut-next}
-ECHO=$BATS_TEST_DIRNAME/../tools/mc-echo.py
 REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 
 setup() {
@@ -50,9 +49,7 @@ gone() {
 	old=$(programs)
 	old_tc=$(prog_id mc_tc_ingress)
 	old_so=$(prog_id mc_sockops)
-	in_pod b python3 "$ECHO" serve :: 8080 > /dev/null 3>&- &
-	PIDS+=($!)
-	wait_listen b 8080
+	server b :: 8080
 	# a connection open across the upgrade: 60 checked messages over 6 s
 	in_pod a timeout 60 python3 "$ECHO" client "$(pod_ip b)" 8080 --count 60 --interval 0.1 > "$T/long" 3>&- &
 	pid=$!
