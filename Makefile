@@ -29,7 +29,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -D__TARGET_ARCH_$(ARCH) \
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/mc_%.skel.h,$(BPF_SRCS))
 
 PLUGIN_SRCS := $(wildcard plugin/*.c)
 PLUGIN_OBJS := $(patsubst plugin/%.c,$(BUILD)/plugin/%.o,$(PLUGIN_SRCS))
@@ -79,9 +79,9 @@ ifneq ($(BPF_OBJ_TAG),)
 	$(Q)rm $@.tag
 endif
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+$(BUILD)/mc_%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name mc_$(subst -,_,$*)_bpf > $@
 
 # Rewritten only when the version changes, so that -MMD rebuilds just the
 # objects that print it, and always when it does.

@@ -41,10 +41,16 @@ struct nf_conn {
 	union nf_conntrack_proto proto;
 } __attribute__((preserve_access_index));
 
+/* Weak: mc_packet loads on kernels without them (the gate then never
+ * passes). mc_ctgate makes them strong, to probe for them (ctgate.bpf.c). */
+#ifndef MC_CT_KSYM
+#define MC_CT_KSYM __ksym __weak
+#endif
+
 extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
 					 __u32 tuple__sz, struct bpf_ct_opts *opts,
-					 __u32 opts__sz) __ksym __weak;
-extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
+					 __u32 opts__sz) MC_CT_KSYM;
+extern void bpf_ct_release(struct nf_conn *ct) MC_CT_KSYM;
 extern int bpf_ct_change_timeout(struct nf_conn *ct, __u32 timeout) __ksym __weak;
 
 struct mc_flow {
@@ -74,7 +80,7 @@ static __always_inline int mc_ct_accepted(struct __sk_buff *skb, struct mc_flow 
 	unsigned long status;
 	int ok;
 
-	if (!bpf_skb_ct_lookup || !bpf_ct_release)
+	if (!&bpf_skb_ct_lookup || !&bpf_ct_release)
 		return 0;
 	ct = ct_lookup(skb, f, &opts);
 	if (!ct)

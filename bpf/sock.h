@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The socket shortcut: maps and helpers for mc_sockops, mc_sk_msg and
- * mc_sock_sweep (meshcut.bpf.c). docs/socket-shortcut.md explains the
+/* The socket shortcut: maps and helpers for mc_sockops and mc_sk_msg
+ * (socket.bpf.c), mc_sock_sweep (sweep.bpf.c) and mc_splice_guard
+ * (guard.bpf.c). docs/socket-shortcut.md explains the
  * rules; the comments here say where each one is enforced. */
 #ifndef MC_BPF_SOCK_H
 #define MC_BPF_SOCK_H
@@ -10,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "maps.h"
 #include "mc_sock.h"
 
 #define MC_TCP_CLOSE 7
@@ -49,20 +51,6 @@ struct {
 	__type(key, int);
 	__type(value, struct mc_listener);
 } mc_lsn_v1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MC_MAX_ENDPOINTS);
-	__type(key, __u32);
-	__type(value, struct mc_sock_cfg);
-} mc_sockcfg_v1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mc_sweep);
-} mc_sweep_v1 SEC(".maps");
 
 /* Kernel structures read with CO-RE; the ___mc suffix keeps them apart from
  * UAPI names, and libbpf matches them against the running kernel's BTF. */
@@ -246,6 +234,55 @@ static __always_inline int sock_allowed(__u32 slot, __u16 a, __u16 b)
 			return 0;
 	}
 	return 1;
+}
+
+/* ---- the state of one connection (mc_pair_v2), shared by every program
+ * that decides about a socket of it ---- */
+
+/* The entry of this socket's connection, or NULL if there is none (either
+ * end closed, or DEL removed it) or it belongs to another connection. */
+static __always_inline struct mc_pair *pair_of(const struct mc_sock *me)
+{
+	struct mc_pair *pair = bpf_map_lookup_elem(&mc_pair_v2, &me->id);
+
+	if (!pair || (pair->cookie != me->cookie && pair->server_cookie != me->cookie))
+		return 0;
+	return pair;
+}
+
+/* mc_pair.dir[] index of this socket's sends, and of what it receives */
+static __always_inline int out_dir(const struct mc_sock *me)
+{
+	return me->flags & MC_SK_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
+}
+
+static __always_inline int in_dir(const struct mc_sock *me)
+{
+	return me->flags & MC_SK_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+}
+
+/* Whether this socket can be read like any TCP socket: nothing more can be
+ * redirected to it and nothing redirected to it is left unread. Seals its
+ * inbound direction on TCP if no byte of it was redirected yet. Without
+ * the connection's entry the peer has closed, or DEL stopped it
+ * (MC_SK_DRAIN before removing entries): nothing more comes. A direction
+ * that left REDIRECT may still see the sender's last redirect arrive for
+ * MC_LEAVE_GRACE_NS. */
+static __always_inline int inbound_drained(const struct mc_sock *me)
+{
+	struct mc_pair *pair = pair_of(me);
+	__u32 in = in_dir(me);
+	__u64 since;
+
+	if (pair && in < 2) {
+		if (__sync_val_compare_and_swap(&pair->dir[in], MC_TX_UNDECIDED, MC_TX_TCP) ==
+		    MC_TX_REDIRECT)
+			return 0;
+		since = pair->tcp_since[in];
+		if (since && bpf_ktime_get_ns() - since < MC_LEAVE_GRACE_NS)
+			return 0;
+	}
+	return psock_queued(me->sk) <= 0;
 }
 
 #endif

@@ -43,6 +43,7 @@ enum {
 #define MC_ATT_DATAPATH (1U << 4) /* mc_dp_v1 entries for addrs[] */
 #define MC_ATT_VETH_REF (1U << 5) /* mc_veth_v1 entry */
 #define MC_ATT_NETNS_REF (1U << 6) /* mc_netns_v1 entry */
+#define MC_ATT_BITS 7 /* bits named by ep_attached_str() */
 
 /* degraded: why acceleration is (partly) missing */
 #define MC_DEG_NO_VETH (1U << 0)      /* pod interface is not a veth */
@@ -54,6 +55,12 @@ enum {
 #define MC_DEG_NO_NETNS (1U << 6)
 #define MC_DEG_DATAPATH (1U << 7)
 #define MC_DEG_NO_SPLICE_GUARD (1U << 8) /* socketRedirect off: no splice guard */
+/* the node has a feature off (mc_features_v1 says why) */
+#define MC_DEG_NO_PACKET (1U << 9)	      /* packet shortcut: tc program refused */
+#define MC_DEG_NO_CT_GATE (1U << 10)	      /* packet shortcut: no conntrack gate */
+#define MC_DEG_NO_SOCKET (1U << 11)	      /* socket shortcut: its programs refused */
+#define MC_DEG_NO_SOCK_TEARDOWN (1U << 12) /* socketRedirect off: no way to take sockets out */
+#define MC_DEG_BITS 13			      /* bits named by ep_degraded_str() */
 
 struct mc_endpoint {
 	__u32 abi; /* MC_ENDPOINT_ABI */

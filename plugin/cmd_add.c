@@ -67,6 +67,39 @@ static void fill_record(const struct mc_ctx *ctx, const struct mc_pod *pod,
 	ep->created_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+/* The endpoint's degraded bit for each feature the node may have off. */
+static const __u32 feature_deg_bit[MC_FEAT_COUNT] = {
+	[MC_FEAT_PACKET] = MC_DEG_NO_PACKET,
+	[MC_FEAT_CT_GATE] = MC_DEG_NO_CT_GATE,
+	[MC_FEAT_SOCKET] = MC_DEG_NO_SOCKET,
+	[MC_FEAT_SOCK_TEARDOWN] = MC_DEG_NO_SOCK_TEARDOWN,
+	[MC_FEAT_SPLICE_GUARD] = MC_DEG_NO_SPLICE_GUARD,
+};
+
+/* true if the node has feature id on; else ep is degraded, naming it */
+static bool feature_or_degrade(const struct mc_node *node, struct mc_endpoint *ep,
+			       enum mc_feature_id id)
+{
+	char d[MC_FEAT_WHY_MAX + 128];
+
+	if (node_feature_on(node, id))
+		return true;
+	node_feature_why(node, id, d, sizeof(d));
+	ep_degrade(ep, feature_deg_bit[id], "%s", d);
+	return false;
+}
+
+/* The packet shortcut needs its program, and its default policy gate the
+ * conntrack kfuncs: without them the program could deliver nothing, so it
+ * is not attached at all ("trust" needs no gate). */
+static bool packet_possible(const struct mc_node *node, const struct mc_conf *conf,
+			    struct mc_endpoint *ep)
+{
+	if (!feature_or_degrade(node, ep, MC_FEAT_PACKET))
+		return false;
+	return conf->pkt_policy == MC_POLICY_TRUST || feature_or_degrade(node, ep, MC_FEAT_CT_GATE);
+}
+
 /* Attach under the node lock. Returns <0 only for failures that leave no
  * record to describe them (the caller then logs and carries on). */
 static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_pod *pod,
@@ -91,11 +124,8 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_teardown(node, &key, &old);
 	}
 	fill_record(ctx, pod, cg, ep);
-	if (cg->source == MC_CG_NONE && conf->socket_shortcut) {
-		ep->degraded |= MC_DEG_NO_CGROUP;
-		if (!ep->reason[0])
-			snprintf(ep->reason, sizeof(ep->reason), "%s", cg->why);
-	}
+	if (cg->source == MC_CG_NONE && conf->socket_shortcut)
+		ep_degrade(ep, MC_DEG_NO_CGROUP, "%s", cg->why);
 	ret = ep_alloc_slot(node, &ep->slot);
 	if (ret < 0) {
 		mc_msg(why, n, "no free endpoint slot (%d in use)", MC_MAX_ENDPOINTS - 1);
@@ -117,22 +147,23 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		return ret;
 	}
 
-	if (conf->packet_shortcut && ep->veth_ifindex) {
+	if (conf->packet_shortcut && ep->veth_ifindex && packet_possible(node, conf, ep)) {
 		ep_attach_tc(node, ep, &paths, conf->tc_mode);
 		pkt_flags_probe(conf, ep);
 		ep_store(node, &key, ep);
 	}
-	if (conf->socket_shortcut && ep->cgroup_id) {
+	if (conf->socket_shortcut && ep->cgroup_id && feature_or_degrade(node, ep, MC_FEAT_SOCKET)) {
 		bool redirect = conf->socket_redirect;
 
+		/* without a way to take them out at DEL, no socket may enter */
+		if (redirect && !feature_or_degrade(node, ep, MC_FEAT_SOCK_TEARDOWN))
+			redirect = false;
 		/* without the guard, splice(2) readers would lose data */
 		if (redirect && conf->splice_guard == MC_GUARD_REQUIRED && !node_has_guard(node)) {
 			redirect = false;
-			ep->degraded |= MC_DEG_NO_SPLICE_GUARD;
-			if (!ep->reason[0])
-				snprintf(ep->reason, sizeof(ep->reason),
-					 "socketRedirect needs the splice guard (BPF LSM), which this "
-					 "node cannot attach: sockets stay on TCP");
+			ep_degrade(ep, MC_DEG_NO_SPLICE_GUARD,
+				   "socketRedirect needs the splice guard (BPF LSM), which this "
+				   "node cannot attach: sockets stay on TCP");
 		}
 		ret = sock_cfg_write(node, ep->slot, conf, redirect);
 		if (ret < 0)

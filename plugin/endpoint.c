@@ -209,20 +209,18 @@ int ep_alloc_slot(const struct mc_node *node, __u32 *slot)
 	return ret;
 }
 
-static void set_reason(struct mc_endpoint *ep, __u32 bit, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_reason(struct mc_endpoint *ep, __u32 bit, const char *fmt, ...)
+void ep_degrade(struct mc_endpoint *ep, __u32 bit, const char *fmt, ...)
 {
+	char why[512];
 	va_list ap;
 
-	ep->degraded |= bit;
-	if (ep->reason[0])
-		return; /* the first reason is the one to read */
 	va_start(ap, fmt);
-	vsnprintf(ep->reason, sizeof(ep->reason), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_warn("endpoint degraded: %s", ep->reason);
+	ep->degraded |= bit;
+	log_warn("endpoint degraded: %s", why);
+	if (!ep->reason[0]) /* the first reason is the one to read */
+		snprintf(ep->reason, sizeof(ep->reason), "%.*s", (int)sizeof(ep->reason) - 1, why);
 }
 
 static int pin_link(int link_fd, const char *path)
@@ -280,7 +278,7 @@ int ep_attach_tc(const struct mc_node *node, struct mc_endpoint *ep,
 			return 0;
 		/* an older kernel says EINVAL for an attach type it lacks */
 		if (mode == MC_TC_TCX || (ret != -EINVAL && ret != -EOPNOTSUPP)) {
-			set_reason(ep, MC_DEG_TC_ATTACH, "tcx attach to %s failed: %s",
+			ep_degrade(ep, MC_DEG_TC_ATTACH, "tcx attach to %s failed: %s",
 				   ep->veth_name, strerror(-ret));
 			return ret;
 		}
@@ -288,7 +286,7 @@ int ep_attach_tc(const struct mc_node *node, struct mc_endpoint *ep,
 	}
 	ret = attach_legacy(node, ep);
 	if (ret < 0)
-		set_reason(ep, MC_DEG_TC_ATTACH, "clsact filter on %s failed: %s",
+		ep_degrade(ep, MC_DEG_TC_ATTACH, "clsact filter on %s failed: %s",
 			   ep->veth_name, strerror(-ret));
 	return ret;
 }
@@ -319,7 +317,7 @@ int ep_attach_sockops(const struct mc_node *node, const struct mc_ep_key *key,
 	 * program must run once per socket, not once per interface. */
 	ep_foreach(node, find_cg_owner, &owner);
 	if (owner.found) {
-		set_reason(ep, MC_DEG_CGROUP_SHARED,
+		ep_degrade(ep, MC_DEG_CGROUP_SHARED,
 			   "cgroup already accelerated through another interface of this pod");
 		return 0;
 	}
@@ -340,7 +338,7 @@ int ep_attach_sockops(const struct mc_node *node, const struct mc_ep_key *key,
 	ep->attached |= MC_ATT_SOCKOPS;
 	return 0;
 fail:
-	set_reason(ep, MC_DEG_SOCKOPS_ATTACH, "sockops attach to %s failed: %s",
+	ep_degrade(ep, MC_DEG_SOCKOPS_ATTACH, "sockops attach to %s failed: %s",
 		   ep->cgroup_path, strerror(-ret));
 	return ret;
 }
@@ -393,7 +391,7 @@ int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
 	}
 	return 0;
 fail:
-	set_reason(ep, MC_DEG_DATAPATH, "cannot write datapath entries: %s", strerror(-ret));
+	ep_degrade(ep, MC_DEG_DATAPATH, "cannot write datapath entries: %s", strerror(-ret));
 	return ret;
 }
 
@@ -653,7 +651,8 @@ static int upgrade_one(const struct mc_ep_key *key, const struct mc_endpoint *ep
 
 	if (ep_paths(node->root, key, &p) < 0)
 		return 0;
-	if (ep->attached & MC_ATT_TC_TCX) {
+	/* a feature off since: its links keep the programs they run */
+	if ((ep->attached & MC_ATT_TC_TCX) && node->progs[MC_PROG_TC] >= 0) {
 		fd = bpf_obj_get(p.tc);
 		if (fd >= 0) {
 			if (bpf_link_update(fd, node->progs[MC_PROG_TC], NULL) < 0)
@@ -661,7 +660,7 @@ static int upgrade_one(const struct mc_ep_key *key, const struct mc_endpoint *ep
 			close(fd);
 		}
 	}
-	if (ep->attached & MC_ATT_TC_LEGACY) {
+	if ((ep->attached & MC_ATT_TC_LEGACY) && node->progs[MC_PROG_TC] >= 0) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ep->veth_ifindex, .attach_point = BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MC_TC_LEGACY_HANDLE, .priority = MC_TC_LEGACY_PRIO,
 			    .prog_fd = node->progs[MC_PROG_TC], .flags = BPF_TC_F_REPLACE);
@@ -669,7 +668,7 @@ static int upgrade_one(const struct mc_ep_key *key, const struct mc_endpoint *ep
 		if (bpf_tc_attach(&hook, &opts) < 0)
 			log_warn("cannot replace clsact filter of %s", key->container_id);
 	}
-	if (ep->attached & MC_ATT_SOCKOPS) {
+	if ((ep->attached & MC_ATT_SOCKOPS) && node->progs[MC_PROG_SOCKOPS] >= 0) {
 		fd = bpf_obj_get(p.sockops);
 		if (fd >= 0) {
 			if (bpf_link_update(fd, node->progs[MC_PROG_SOCKOPS], NULL) < 0)
@@ -717,6 +716,7 @@ void ep_attached_str(__u32 attached, char *buf, size_t n)
 {
 	static const char *const names[] = { "tc-tcx", "tc-legacy", "clsact-created", "sockops",
 					     "datapath", "veth-ref", "netns-ref" };
+	_Static_assert(sizeof(names) / sizeof(names[0]) == MC_ATT_BITS, "a name for every MC_ATT_ bit");
 
 	bits_str(attached, names, sizeof(names) / sizeof(names[0]), buf, n);
 }
@@ -725,7 +725,10 @@ void ep_degraded_str(__u32 degraded, char *buf, size_t n)
 {
 	static const char *const names[] = { "no-veth",	       "veth-mismatch",	 "no-cgroup",
 					     "tc-attach",      "sockops-attach", "cgroup-shared",
-					     "no-netns",       "datapath",	 "no-splice-guard" };
+					     "no-netns",       "datapath",	 "no-splice-guard",
+					     "no-packet",      "no-conntrack-gate", "no-socket",
+					     "no-socket-teardown" };
+	_Static_assert(sizeof(names) / sizeof(names[0]) == MC_DEG_BITS, "a name for every MC_DEG_ bit");
 
 	bits_str(degraded, names, sizeof(names) / sizeof(names[0]), buf, n);
 }

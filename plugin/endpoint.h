@@ -31,6 +31,11 @@ int ep_lookup(const struct mc_node *node, const struct mc_ep_key *key, struct mc
 int ep_store(const struct mc_node *node, const struct mc_ep_key *key, const struct mc_endpoint *ep);
 int ep_alloc_slot(const struct mc_node *node, __u32 *slot);
 
+/* Mark ep degraded by bit; the first reason is the one ep->reason keeps
+ * (it is the one to read), every one is logged. */
+void ep_degrade(struct mc_endpoint *ep, __u32 bit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Attach steps. Each records what it made in ep->attached before it
  * returns; on failure ep->degraded/ep->reason say why. */
 int ep_attach_tc(const struct mc_node *node, struct mc_endpoint *ep,

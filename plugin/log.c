@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,14 +108,66 @@ void mc_log(enum mc_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool libbpf_quiet;
+static struct mc_libbpf_words *libbpf_words;
+
+static void words_set(struct mc_libbpf_words *w, const char *line, size_t len, int rank)
+{
+	if (rank <= w->rank)
+		return;
+	w->rank = rank;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	snprintf(w->why, sizeof(w->why), "%.*s", (int)len, line);
+}
+
+/* Keep the words that say best why a load failed (struct mc_libbpf_words). */
+static void words_take(struct mc_libbpf_words *w, const char *msg)
+{
+	const char *p = strstr(msg, "prog '"), *log, *end, *l;
+
+	if (p && !w->program[0]) {
+		p += 6;
+		end = strchr(p, '\'');
+		if (end)
+			snprintf(w->program, sizeof(w->program), "%.*s", (int)(end - p), p);
+	}
+	log = strstr(msg, "-- BEGIN PROG LOAD LOG --");
+	if (log) {
+		/* the verifier's last line before the end marker */
+		end = strstr(log, "-- END PROG LOAD LOG --");
+		if (!end)
+			end = log + strlen(log);
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		for (l = end; l > log && l[-1] != '\n'; l--)
+			;
+		if (l > log && end > l)
+			words_set(w, l, (size_t)(end - l), 3);
+		return;
+	}
+	if (strstr(msg, "failed to load object") || strstr(msg, "failed to load BPF skeleton"))
+		return; /* says nothing of why */
+	words_set(w, strncmp(msg, "libbpf: ", 8) ? msg : msg + 8, strcspn(msg, "\n") -
+		  (strncmp(msg, "libbpf: ", 8) ? 0 : 8), 1);
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum mc_log_level l = libbpf_quiet	      ? MC_LOG_DEBUG :
+	enum mc_log_level l = libbpf_words	      ? MC_LOG_DEBUG :
 			      level == LIBBPF_WARN ? MC_LOG_WARN :
 			      level == LIBBPF_INFO ? MC_LOG_INFO : MC_LOG_DEBUG;
+	va_list cp;
 
+	if (libbpf_words && level == LIBBPF_WARN) {
+		char *msg = NULL;
+
+		va_copy(cp, ap);
+		if (vasprintf(&msg, fmt, cp) >= 0) {
+			words_take(libbpf_words, msg);
+			free(msg);
+		}
+		va_end(cp);
+	}
 	mc_vlog(l, fmt, ap);
 	return 0;
 }
@@ -124,7 +177,7 @@ void mc_log_libbpf(void)
 	libbpf_set_print(libbpf_print);
 }
 
-void mc_log_libbpf_quiet(bool quiet)
+void mc_log_libbpf_capture(struct mc_libbpf_words *w)
 {
-	libbpf_quiet = quiet;
+	libbpf_words = w;
 }

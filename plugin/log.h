@@ -18,9 +18,19 @@ void mc_vlog(enum mc_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* route libbpf's messages through mc_log */
 void mc_log_libbpf(void);
-/* While set, libbpf's messages are debug only: for an attempt whose
- * failure is expected on some kernels and handled. */
-void mc_log_libbpf_quiet(bool quiet);
+/* What libbpf said about a load that failed: the program it names and
+ * its most telling line (the verifier log's last line, else its first
+ * warning, such as "BPF program load failed: Operation not permitted" or
+ * an extern not found in the kernel's BTF). */
+struct mc_libbpf_words {
+	char program[32];
+	char why[200];
+	int rank; /* how telling why[] is: a later line replaces it only if higher */
+};
+/* While set (non-NULL), libbpf's messages are debug only and w collects
+ * their words: for a load whose failure some kernels cause and that is
+ * handled (a feature turned off). NULL restores the normal levels. */
+void mc_log_libbpf_capture(struct mc_libbpf_words *w);
 
 #define log_err(...) mc_log(MC_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) mc_log(MC_LOG_WARN, __VA_ARGS__)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <libgen.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -16,9 +18,13 @@
 
 #include "endpoint.h"
 #include "log.h"
-#include "meshcut.skel.h"
+#include "mc_base.skel.h"
+#include "mc_ctgate.skel.h"
+#include "mc_guard.skel.h"
+#include "mc_packet.skel.h"
+#include "mc_socket.skel.h"
+#include "mc_sweep.skel.h"
 #include "node.h"
-#include "mc_node.h"
 #include "version.h"
 
 const char *const mc_map_names[MC_MAP_COUNT] = {
@@ -28,7 +34,14 @@ const char *const mc_map_names[MC_MAP_COUNT] = {
 	[MC_MAP_SOCKS] = "mc_socks_v1",		[MC_MAP_PAIR] = "mc_pair_v2",
 	[MC_MAP_SK] = "mc_sk_v3",		[MC_MAP_SOCKCFG] = "mc_sockcfg_v1",
 	[MC_MAP_SWEEP] = "mc_sweep_v1",		[MC_MAP_LSN] = "mc_lsn_v1",
+	[MC_MAP_FEATURES] = "mc_features_v1",
 };
+/* Maps every node has (mc_base); the others belong to a feature that may
+ * be off. mc_features_v1 is not required: older nodes have none. */
+#define BASE_MAPS                                                                        \
+	((1U << MC_MAP_ENDPOINTS) | (1U << MC_MAP_DP) | (1U << MC_MAP_VETH) |            \
+	 (1U << MC_MAP_NETNS) | (1U << MC_MAP_STATS) | (1U << MC_MAP_NODE) |              \
+	 (1U << MC_MAP_SOCKCFG))
 /* pins of map layouts this binary replaced (a new suffix each time) */
 static const char *const obsolete_maps[] = { "mc_stats_v1", "mc_pair_v1", "mc_sk_v1" };
 const char *const mc_prog_names[MC_PROG_COUNT] = {
@@ -37,6 +50,36 @@ const char *const mc_prog_names[MC_PROG_COUNT] = {
 	[MC_PROG_SK_MSG] = "mc_sk_msg",
 	[MC_PROG_SWEEP] = "mc_sock_sweep",
 };
+/* the feature each pinned program belongs to */
+static const enum mc_feature_id prog_feature[MC_PROG_COUNT] = {
+	[MC_PROG_TC] = MC_FEAT_PACKET,
+	[MC_PROG_SOCKOPS] = MC_FEAT_SOCKET,
+	[MC_PROG_SK_MSG] = MC_FEAT_SOCKET,
+	[MC_PROG_SWEEP] = MC_FEAT_SOCK_TEARDOWN,
+};
+
+/* The embedded BPF objects, in load order: mc_base first (the maps; without
+ * it nothing works), then one per feature. A feature is on only if its
+ * object loads and what it needs is on. docs/features.md says why one
+ * object per feature. */
+#define NO_FEATURE (-1)
+#define BIT(f) (1U << (f))
+static const struct feat_obj {
+	const char *name;
+	const void *(*elf)(size_t *sz);
+	int feature;	/* MC_FEAT_*, or NO_FEATURE for mc_base */
+	__u32 needs;	/* features it needs */
+	bool pin_progs; /* its programs are pinned (a probe's are not) */
+} feat_objs[] = {
+	{ "mc_base", mc_base_bpf__elf_bytes, NO_FEATURE, 0, false },
+	{ "mc_packet", mc_packet_bpf__elf_bytes, MC_FEAT_PACKET, 0, true },
+	{ "mc_ctgate", mc_ctgate_bpf__elf_bytes, MC_FEAT_CT_GATE, BIT(MC_FEAT_PACKET), false },
+	{ "mc_socket", mc_socket_bpf__elf_bytes, MC_FEAT_SOCKET, 0, true },
+	{ "mc_sweep", mc_sweep_bpf__elf_bytes, MC_FEAT_SOCK_TEARDOWN, BIT(MC_FEAT_SOCKET), true },
+	{ "mc_guard", mc_guard_bpf__elf_bytes, MC_FEAT_SPLICE_GUARD, BIT(MC_FEAT_SOCKET), false },
+};
+#define N_OBJS (sizeof(feat_objs) / sizeof(feat_objs[0]))
+_Static_assert(N_OBJS == MC_FEAT_COUNT + 1, "one object per feature, plus mc_base");
 
 int path_join(char *out, size_t n, const char *a, const char *b)
 {
@@ -69,13 +112,16 @@ int bpffs_check(const char *path)
 
 uint64_t node_embedded_hash(void)
 {
-	size_t sz;
-	const unsigned char *p = meshcut__elf_bytes(&sz);
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	for (size_t i = 0; i < sz; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	for (size_t o = 0; o < N_OBJS; o++) {
+		size_t sz;
+		const unsigned char *p = feat_objs[o].elf(&sz);
+
+		for (size_t i = 0; i < sz; i++) {
+			h ^= p[i];
+			h *= 0x100000001b3ULL;
+		}
 	}
 	return h;
 }
@@ -123,7 +169,22 @@ static void node_reset(struct mc_node *node)
 		node->progs[i] = -1;
 }
 
-static int open_pinned(struct mc_node *node, bool need_progs)
+/* node->features from mc_features_v1; all UNKNOWN without it (a node
+ * loaded by a version that did not record features). */
+static void features_read(struct mc_node *node)
+{
+	memset(node->features, 0, sizeof(node->features));
+	if (node->maps[MC_MAP_FEATURES] < 0)
+		return;
+	for (__u32 i = 0; i < MC_FEAT_COUNT; i++)
+		if (bpf_map_lookup_elem(node->maps[MC_MAP_FEATURES], &i, &node->features[i]) < 0)
+			memset(&node->features[i], 0, sizeof(node->features[i]));
+}
+
+/* Open what is pinned: every base map (else -errno), and whatever the
+ * features left. With strict, also every program of a feature the node
+ * records as on: what the fast path of ADD needs to trust the node. */
+static int open_pinned(struct mc_node *node, bool strict)
 {
 	char p[MC_PATH_MAX + 64];
 
@@ -131,14 +192,15 @@ static int open_pinned(struct mc_node *node, bool need_progs)
 		if (map_path(node->root, i, p, sizeof(p)) < 0)
 			return -ENAMETOOLONG;
 		node->maps[i] = bpf_obj_get(p);
-		if (node->maps[i] < 0)
+		if (node->maps[i] < 0 && (BASE_MAPS & (1U << i)))
 			return -errno;
 	}
+	features_read(node);
 	for (int i = 0; i < MC_PROG_COUNT; i++) {
 		if (prog_path(node->root, i, p, sizeof(p)) < 0)
 			return -ENAMETOOLONG;
 		node->progs[i] = bpf_obj_get(p);
-		if (node->progs[i] < 0 && need_progs)
+		if (node->progs[i] < 0 && strict && node_feature_on(node, prog_feature[i]))
 			return -errno;
 	}
 	return 0;
@@ -177,116 +239,240 @@ static int pin_replace(int fd, const char *path)
 	return 0;
 }
 
-/* Open and load the embedded object, reusing pinned maps (libbpf
- * pin_path); with or without the splice guard. NULL with *err set on
- * failure. */
-static struct meshcut *skel_load(const struct mc_node *node, bool guard, int *err)
+static void feature_set(struct mc_feature *f, __u32 state, int err, const char *program,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void feature_set(struct mc_feature *f, __u32 state, int err, const char *program,
+			const char *fmt, ...)
 {
+	va_list ap;
+
+	memset(f, 0, sizeof(*f));
+	f->state = state;
+	f->err = err;
+	snprintf(f->program, sizeof(f->program), "%s", program ? program : "");
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The name of an object's first program (what a refusal names when
+ * libbpf named none). */
+static const char *first_prog(struct bpf_object *obj)
+{
+	struct bpf_program *prog = bpf_object__next_program(obj, NULL);
+
+	return prog ? bpf_program__name(prog) : "";
+}
+
+/* Open and load one embedded object, reusing the pinned maps (libbpf
+ * pin_path; internal maps such as .rodata stay the object's own). On
+ * failure, f says what the kernel refused and in its words. */
+static struct bpf_object *obj_load(const struct mc_node *node, const struct feat_obj *o,
+				   struct mc_feature *f, int *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = o->name);
+	struct mc_libbpf_words w = { 0 };
 	char p[MC_PATH_MAX + 64];
-	struct meshcut *skel;
+	struct bpf_object *obj;
 	struct bpf_map *map;
+	const void *elf;
+	size_t sz;
 	int ret;
 
-	skel = meshcut__open();
-	if (!skel) {
-		*err = -errno;
-		return NULL;
+	elf = o->elf(&sz);
+	mc_log_libbpf_capture(&w);
+	obj = bpf_object__open_mem(elf, sz, &oo);
+	ret = obj ? 0 : -errno;
+	if (obj)
+		bpf_object__for_each_map(map, obj) {
+			if (bpf_map__is_internal(map))
+				continue;
+			snprintf(p, sizeof(p), "%s/maps/%s", node->root, bpf_map__name(map));
+			ret = bpf_map__set_pin_path(map, p);
+			if (ret < 0)
+				break;
+		}
+	if (ret == 0)
+		ret = bpf_object__load(obj);
+	mc_log_libbpf_capture(NULL);
+	if (ret == 0) {
+		*err = 0;
+		return obj;
 	}
-	bpf_object__for_each_map(map, skel->obj) {
-		snprintf(p, sizeof(p), "%s/maps/%s", node->root, bpf_map__name(map));
-		ret = bpf_map__set_pin_path(map, p);
-		if (ret < 0)
-			goto err;
-	}
-	if (!guard)
-		bpf_program__set_autoload(skel->progs.mc_splice_guard, false);
-	ret = meshcut__load(skel);
-	if (ret < 0)
-		goto err;
-	*err = 0;
-	return skel;
-err:
-	meshcut__destroy(skel);
+	feature_set(f, MC_FEAT_REFUSED, -ret, w.program[0] ? w.program : obj ? first_prog(obj) : "",
+		    "%s", w.why[0] ? w.why : strerror(-ret));
+	bpf_object__close(obj);
 	*err = ret;
 	return NULL;
 }
 
-/* Attach the splice guard (a BPF LSM program, node-wide) and pin its link,
- * replacing the previous one; without it, remove any previous pin so that
- * node_has_guard() tells the truth about this object. */
-static void guard_attach(const struct mc_node *node, struct meshcut *skel, int load_err)
+static int pin_progs(const struct mc_node *node, struct bpf_object *obj, struct mc_feature *f)
 {
 	char p[MC_PATH_MAX + 64];
-	struct bpf_link *link;
-	int ret = load_err;
+	int ret;
 
-	if (path_join(p, sizeof(p), node->root, MC_GUARD_PIN) < 0)
-		return;
-	if (ret == 0) {
-		link = bpf_program__attach_lsm(skel->progs.mc_splice_guard);
-		ret = link ? pin_replace(bpf_link__fd(link), p) : -errno;
-		bpf_link__destroy(link); /* the pin holds it */
-	}
-	if (ret == 0) {
-		log_info("splice guard attached");
-		return;
-	}
-	unlink(p);
-	/* ADD says it (warn) for each pod whose config requires the guard */
-	log_info("no splice guard (BPF LSM): %s", strerror(-ret));
-}
+	for (int i = 0; i < MC_PROG_COUNT; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, mc_prog_names[i]);
 
-/* Load the embedded object, pin its programs, and move every existing
- * endpoint to them. The splice guard needs BPF LSM, which not every kernel
- * has or allows: if the object does not load with it, it loads without. */
-static int node_load(struct mc_node *node, char *why, size_t why_len)
-{
-	char p[MC_PATH_MAX + 64];
-	struct meshcut *skel;
-	struct mc_node_info info;
-	struct timespec ts;
-	__u32 zero = 0;
-	int ret, guard_err, i;
-
-	/* a kernel without BPF LSM refuses the guard: no warning for that */
-	mc_log_libbpf_quiet(true);
-	skel = skel_load(node, true, &guard_err);
-	mc_log_libbpf_quiet(false);
-	if (!skel)
-		skel = skel_load(node, false, &ret);
-	if (!skel) {
-		mc_msg(why, why_len, "cannot load the BPF programs: %s", strerror(-ret));
-		return ret;
-	}
-	for (i = 0; i < MC_PROG_COUNT; i++) {
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(skel->obj, mc_prog_names[i]);
-
+		if (!prog)
+			continue;
 		ret = prog_path(node->root, i, p, sizeof(p));
 		if (ret == 0)
-			ret = prog ? pin_replace(bpf_program__fd(prog), p) : -ENOENT;
+			ret = pin_replace(bpf_program__fd(prog), p);
 		if (ret < 0) {
-			mc_msg(why, why_len, "cannot pin program %s: %s", mc_prog_names[i], strerror(-ret));
-			goto out;
+			feature_set(f, MC_FEAT_REFUSED, -ret, mc_prog_names[i], "cannot pin %s", p);
+			return ret;
 		}
 	}
+	return 0;
+}
+
+/* What a feature needs beyond loading: mc_sk_msg becomes the sockhash's
+ * verdict program (a socket keeps the program it was inserted with, so an
+ * upgrade reaches new connections only); the splice guard is attached
+ * node-wide and its link pinned, replacing the previous one. */
+static int feature_attach(const struct mc_node *node, int id, struct bpf_object *obj,
+			  struct mc_feature *f)
+{
+	struct mc_libbpf_words w = { 0 };
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	struct bpf_map *socks;
+	char p[MC_PATH_MAX + 64];
+	int ret = 0;
+
+	if (id == MC_FEAT_SOCKET) {
+		prog = bpf_object__find_program_by_name(obj, mc_prog_names[MC_PROG_SK_MSG]);
+		socks = bpf_object__find_map_by_name(obj, mc_map_names[MC_MAP_SOCKS]);
+		if (!prog || !socks)
+			ret = -ENOENT;
+		else if (bpf_prog_attach(bpf_program__fd(prog), bpf_map__fd(socks),
+					 BPF_SK_MSG_VERDICT, 0) < 0)
+			ret = -errno;
+		if (ret < 0)
+			feature_set(f, MC_FEAT_REFUSED, -ret, mc_prog_names[MC_PROG_SK_MSG],
+				    "cannot attach it to %s", mc_map_names[MC_MAP_SOCKS]);
+		return ret;
+	}
+	if (id != MC_FEAT_SPLICE_GUARD)
+		return 0;
+	if (path_join(p, sizeof(p), node->root, MC_GUARD_PIN) < 0)
+		return -ENAMETOOLONG;
+	prog = bpf_object__next_program(obj, NULL);
+	mc_log_libbpf_capture(&w);
+	link = prog ? bpf_program__attach_lsm(prog) : NULL;
+	ret = link ? pin_replace(bpf_link__fd(link), p) : -errno;
+	mc_log_libbpf_capture(NULL);
+	bpf_link__destroy(link); /* the pin holds it */
+	if (ret < 0)
+		feature_set(f, MC_FEAT_REFUSED, -ret, prog ? bpf_program__name(prog) : "",
+			    "attach: %s", w.why[0] ? w.why : strerror(-ret));
+	return ret;
+}
+
+/* What is pinned of a feature that is off goes: programs of an older
+ * object that the kernel now refuses must not look current, and
+ * node_has_guard() must tell the truth. */
+static void feature_unpin(const struct mc_node *node, int id)
+{
+	char p[MC_PATH_MAX + 64];
+
+	for (int i = 0; i < MC_PROG_COUNT; i++)
+		if ((int)prog_feature[i] == id && prog_path(node->root, i, p, sizeof(p)) == 0)
+			unlink(p);
+	if (id == MC_FEAT_SPLICE_GUARD && path_join(p, sizeof(p), node->root, MC_GUARD_PIN) == 0)
+		unlink(p);
+}
+
+/* MESHCUT_REFUSE, or 0 (a bad name is logged and refuses nothing) */
+static __u32 refused_by_env(void)
+{
+	char bad[64] = "";
+	__u32 mask = 0;
+
+	if (mc_feature_mask_parse(getenv("MESHCUT_REFUSE"), &mask, bad, sizeof(bad)) < 0) {
+		log_warn("MESHCUT_REFUSE: no feature is called \"%s\"; it refuses nothing", bad);
+		return 0;
+	}
+	return mask;
+}
+
+/* Load one feature after mc_base: its object, then what it attaches. */
+static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 refuse)
+{
+	struct mc_feature *f = &node->features[o->feature];
+	struct bpf_object *obj;
+	int ret;
+
+	for (int d = 0; d < MC_FEAT_COUNT; d++)
+		if ((o->needs & BIT(d)) && node->features[d].state != MC_FEAT_ON) {
+			feature_set(f, MC_FEAT_NEEDS, 0, "", "needs %s, which is off", mc_feature_names[d]);
+			return;
+		}
+	if (refuse & BIT(o->feature)) {
+		size_t sz;
+		const void *elf = o->elf(&sz);
+
+		/* opened only for the name of the program it would refuse */
+		obj = bpf_object__open_mem(elf, sz, NULL);
+		feature_set(f, MC_FEAT_FORCED, EPERM, obj ? first_prog(obj) : o->name,
+			    "MESHCUT_REFUSE=%s", getenv("MESHCUT_REFUSE"));
+		bpf_object__close(obj);
+		return;
+	}
+	obj = obj_load(node, o, f, &ret);
+	if (!obj)
+		return;
+	if ((!o->pin_progs || pin_progs(node, obj, f) == 0) &&
+	    feature_attach(node, o->feature, obj, f) == 0)
+		feature_set(f, MC_FEAT_ON, 0, "", "%s", "");
+	/* the programs and maps live on through their pins */
+	bpf_object__close(obj);
+}
+
+/* Load the embedded objects, pin their programs, record which features
+ * are on, and move every existing endpoint to the programs just pinned.
+ * Fails only if mc_base cannot load: then the node can record nothing. */
+static int node_load(struct mc_node *node, char *why, size_t why_len)
+{
+	__u32 refuse = refused_by_env(), zero = 0;
+	struct mc_feature base_f, loaded[MC_FEAT_COUNT];
+	struct bpf_object *base;
+	struct mc_node_info info;
+	struct timespec ts;
+	char p[MC_PATH_MAX + 64], desc[MC_FEAT_WHY_MAX + 128];
+	int ret;
+
+	base = obj_load(node, &feat_objs[0], &base_f, &ret);
+	if (!base) {
+		mc_msg(why, why_len, "cannot create the BPF maps: %s", base_f.why);
+		return ret;
+	}
+	bpf_object__close(base); /* pinned */
+	memset(node->features, 0, sizeof(node->features));
+	for (size_t o = 1; o < N_OBJS; o++)
+		feature_load(node, &feat_objs[o], refuse);
+	for (int i = 0; i < MC_FEAT_COUNT; i++) {
+		if (node_feature_on(node, i))
+			continue;
+		feature_unpin(node, i);
+		node_feature_why(node, i, desc, sizeof(desc));
+		/* a kernel without BPF LSM is common: no warning for the guard */
+		mc_log(i == MC_FEAT_SPLICE_GUARD ? MC_LOG_INFO : MC_LOG_WARN, "%s", desc);
+	}
+	memcpy(loaded, node->features, sizeof(loaded));
 	close_fds(node);
-	ret = open_pinned(node, true);
+	ret = open_pinned(node, false);
+	memcpy(node->features, loaded, sizeof(loaded)); /* not yet what is recorded */
 	if (ret < 0) {
 		mc_msg(why, why_len, "cannot open pinned node objects: %s", strerror(-ret));
-		goto out;
+		return ret;
 	}
-	/* The sockhash runs mc_sk_msg for every socket it holds; a socket
-	 * keeps the program it was inserted with, so an upgrade reaches new
-	 * connections only, and old ones keep working as they were. */
-	if (bpf_prog_attach(node->progs[MC_PROG_SK_MSG], node->maps[MC_MAP_SOCKS],
-			    BPF_SK_MSG_VERDICT, 0) < 0) {
-		ret = -errno;
-		mc_msg(why, why_len, "cannot attach mc_sk_msg to mc_socks_v1: %s", strerror(-ret));
-		goto out;
-	}
-	guard_attach(node, skel, guard_err);
-	for (i = 0; i < (int)(sizeof(obsolete_maps) / sizeof(obsolete_maps[0])); i++) {
+	for (__u32 i = 0; i < MC_FEAT_COUNT && node->maps[MC_MAP_FEATURES] >= 0; i++)
+		if (bpf_map_update_elem(node->maps[MC_MAP_FEATURES], &i, &node->features[i], BPF_ANY) < 0)
+			log_warn("cannot record feature %s: %s", mc_feature_names[i], strerror(errno));
+	for (size_t i = 0; i < sizeof(obsolete_maps) / sizeof(obsolete_maps[0]); i++) {
 		snprintf(p, sizeof(p), "%s/maps/%s", node->root, obsolete_maps[i]);
 		if (unlink(p) == 0)
 			log_info("removed %s, replaced by a newer layout", p);
@@ -304,12 +490,22 @@ static int node_load(struct mc_node *node, char *why, size_t why_len)
 	ret = bpf_map_update_elem(node->maps[MC_MAP_NODE], &zero, &info, BPF_ANY) < 0 ? -errno : 0;
 	if (ret < 0)
 		mc_msg(why, why_len, "cannot record node version: %s", strerror(-ret));
-	log_info("loaded node programs (object %016llx) under %s", (unsigned long long)node->obj_hash,
+	log_info("loaded node programs (objects %016llx) under %s", (unsigned long long)node->obj_hash,
 		 node->root);
-out:
-	/* the programs and maps live on through their pins */
-	meshcut__destroy(skel);
 	return ret;
+}
+
+/* Whether the features the node recorded were loaded under the same
+ * MESHCUT_REFUSE as this call's: if not, load again. */
+static bool same_refusals(const struct mc_node *node)
+{
+	__u32 refuse = refused_by_env();
+
+	for (int i = 0; i < MC_FEAT_COUNT; i++)
+		if ((node->features[i].state == MC_FEAT_FORCED) != !!(refuse & BIT(i)) ||
+		    node->features[i].state == MC_FEAT_UNKNOWN)
+			return false;
+	return true;
 }
 
 static int mkdir_p1(const char *p)
@@ -378,7 +574,7 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 	}
 	/* Fast path: the node already runs this very object. */
 	if (node_pinned_hash(root, &pinned) == 0 && pinned == node->obj_hash &&
-	    open_pinned(node, true) == 0)
+	    open_pinned(node, true) == 0 && same_refusals(node))
 		return 0;
 	close_fds(node);
 	if (pinned && open_pinned(node, false) == 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Node objects: the programs and maps every endpoint shares, loaded once
- * from the embedded skeleton and pinned under the bpffs root:
+ * from the embedded skeletons, one BPF object per feature (node.c), and
+ * pinned under the bpffs root:
  *
  *   <root>/maps/<map>          mc_endpoints_v1, mc_dp_v1, ...
  *   <root>/progs/<prog>        mc_tc_ingress, mc_sockops, mc_sk_msg,
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "mc_node.h"
 
 enum mc_map_id {
 	MC_MAP_ENDPOINTS,
@@ -32,6 +34,7 @@ enum mc_map_id {
 	MC_MAP_SOCKCFG,
 	MC_MAP_SWEEP,
 	MC_MAP_LSN,
+	MC_MAP_FEATURES,
 	MC_MAP_COUNT
 };
 enum mc_prog_id { MC_PROG_TC, MC_PROG_SOCKOPS, MC_PROG_SK_MSG, MC_PROG_SWEEP, MC_PROG_COUNT };
@@ -46,6 +49,7 @@ struct mc_node {
 	int progs[MC_PROG_COUNT];
 	uint64_t obj_hash;
 	bool upgraded; /* this call replaced older programs */
+	struct mc_feature features[MC_FEAT_COUNT]; /* as mc_features_v1 says */
 };
 
 enum mc_node_mode {
@@ -68,6 +72,17 @@ bool node_has_guard(const struct mc_node *node);
 uint64_t node_embedded_hash(void);
 /* Reads what is pinned: 0 and *hash when the node is loaded. */
 int node_pinned_hash(const char *root, uint64_t *hash);
+
+/* Features (feature.c): names, and what the node recorded of each. */
+extern const char *const mc_feature_names[MC_FEAT_COUNT];
+const char *mc_feature_state_name(__u32 state);
+bool node_feature_on(const struct mc_node *node, enum mc_feature_id id);
+/* "socket-teardown off: mc_sock_sweep refused (Operation not permitted):
+ * prog 'mc_sock_sweep': BPF program load failed: ..." */
+void node_feature_why(const struct mc_node *node, enum mc_feature_id id, char *buf, size_t n);
+/* MESHCUT_REFUSE: comma-separated feature names the loader treats as
+ * refused. 0 and *mask, or -EINVAL naming the bad one in bad[]. */
+int mc_feature_mask_parse(const char *s, __u32 *mask, char *bad, size_t n);
 
 int path_join(char *out, size_t n, const char *a, const char *b);
 bool path_exists(const char *p);

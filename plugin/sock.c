@@ -93,9 +93,13 @@ int sock_teardown(const struct mc_node *node, __u32 slot, int wait_ms)
 	struct mc_sweep res = { 0 };
 	int ret, waited = 0;
 
-	if (node->maps[MC_MAP_SOCKS] < 0 || node->maps[MC_MAP_PAIR] < 0 ||
-	    node->maps[MC_MAP_SWEEP] < 0 || node->progs[MC_PROG_SWEEP] < 0)
-		return 0; /* an older node: nothing of this kind was made */
+	if (node->maps[MC_MAP_SOCKS] < 0 || node->maps[MC_MAP_PAIR] < 0)
+		return 0; /* the socket shortcut is off: nothing of this kind was made */
+	if (node->maps[MC_MAP_SWEEP] < 0 || node->progs[MC_PROG_SWEEP] < 0) {
+		/* socket-teardown off: no socket was let in (cmd_add.c) */
+		pair_sweep(node, slot);
+		return 0;
+	}
 	ret = sweep(node, slot, MC_SWEEP_MARK, &res);
 	if (ret < 0) {
 		log_warn("cannot stop the socket shortcut of slot %u: %s", slot, strerror(-ret));
