@@ -32,6 +32,34 @@ static void add_stats(cJSON *o, const struct mc_stats *st)
 	}
 }
 
+/* How many connections the host's conntrack tracks in this netns, or -1
+ * when it cannot tell (no nf_conntrack). */
+static long conntrack_count(void)
+{
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "r");
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/* Why an endpoint's packet shortcut has delivered nothing, when the
+ * answer is the host's: the conntrack gate passed every packet of its to
+ * the normal path, and the host tracks no connection at all (no rule uses
+ * conntrack: a Kubernetes node's kube-proxy rules always do). "" else. */
+static const char *packet_waiting(const struct mc_endpoint *ep, const struct mc_stats *st)
+{
+	if (!(ep->pkt_flags & MC_PKT_ON) || (ep->pkt_flags & MC_PKT_TRUST) || st->tc_pkts_redirected ||
+	    !st->tc_pkts_policy || conntrack_count() > 0)
+		return "";
+	return "packet shortcut waiting: the host does not track connections, so the conntrack "
+	       "gate passes every packet to the normal path";
+}
+
 static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
 {
 	struct list_state *ls = data;
@@ -58,6 +86,8 @@ static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, v
 		       (unsigned long long)st.tc_pkts_redirected, (unsigned long long)st.tc_pkts_seen,
 		       (unsigned long long)st.msg_redirected,
 		       (unsigned long long)(st.msg_redirected + st.msg_passed));
+		if (packet_waiting(ep, &st)[0])
+			printf("  %s\n", packet_waiting(ep, &st));
 		return 0;
 	}
 	o = cJSON_CreateObject();
@@ -91,10 +121,38 @@ static int list_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, v
 	cJSON_AddStringToObject(o, "degraded", ep->degraded ? degraded : "");
 	cJSON_AddStringToObject(o, "reason", ep->reason);
 	cJSON_AddStringToObject(o, "packetShortcut", pkt);
+	cJSON_AddStringToObject(o, "packetWaiting", packet_waiting(ep, &st));
 	cJSON_AddNumberToObject(o, "createdUnix", (double)(__u64)(ep->created_ns / 1000000000ULL));
 	add_stats(o, &st);
 	cJSON_AddItemToArray(ls->arr, o);
 	return 0;
+}
+
+/* The node section: each feature, on or off and why (docs/features.md). */
+static void node_features(const struct mc_node *node, cJSON *doc, bool json)
+{
+	cJSON *feats = cJSON_AddObjectToObject(cJSON_AddObjectToObject(doc, "node"), "features");
+	char d[MC_FEAT_WHY_MAX + 128];
+
+	for (int i = 0; i < MC_FEAT_COUNT; i++) {
+		const struct mc_feature *f = &node->features[i];
+		cJSON *o = cJSON_AddObjectToObject(feats, mc_feature_names[i]);
+
+		cJSON_AddStringToObject(o, "state", mc_feature_state_name(f->state));
+		cJSON_AddBoolToObject(o, "on", f->state == MC_FEAT_ON);
+		if (f->state != MC_FEAT_ON) {
+			node_feature_why(node, i, d, sizeof(d));
+			cJSON_AddStringToObject(o, "program", f->program);
+			cJSON_AddNumberToObject(o, "errno", f->err);
+			cJSON_AddStringToObject(o, "error", f->err ? strerror(f->err) : "");
+			cJSON_AddStringToObject(o, "why", f->why);
+			cJSON_AddStringToObject(o, "summary", d);
+		}
+		if (!json) {
+			node_feature_why(node, i, d, sizeof(d));
+			printf("  feature %s\n", d);
+		}
+	}
 }
 
 int cli_status(int argc, char **argv)
@@ -149,6 +207,7 @@ int cli_status(int argc, char **argv)
 							    "loaded, programs from another version") :
 				  "nothing loaded");
 	if (ret == 0) {
+		node_features(&node, doc, ls.json);
 		if (!ls.json)
 			printf("%-16s %-6s %-24s %-9s %-15s %-28s %-28s %s\n", "CONTAINER", "IF",
 			       "POD", "STATE", "VETH", "IPS", "ATTACHED", "DEGRADED / COUNTERS");

@@ -126,6 +126,36 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP meshcut_%s %s\n# TYPE meshcut_%s %s\n", name, help, name, type);
 }
 
+/* Each feature on (1) or off (0), and for each one off, why. */
+static void node_features(FILE *f, const struct mc_node *node)
+{
+	char err[16];
+
+	head(f, "node_feature", "gauge",
+	     "1 when the datapath feature is on, 0 when the kernel refused it or what it needs.");
+	for (int i = 0; i < MC_FEAT_COUNT; i++) {
+		fputs("meshcut_node_feature{", f);
+		label(f, "feature", mc_feature_names[i], true);
+		fprintf(f, "} %d\n", node_feature_on(node, i));
+	}
+	head(f, "node_feature_off_info", "gauge",
+	     "1 for each feature that is off: the program refused, its errno and the kernel's words.");
+	for (int i = 0; i < MC_FEAT_COUNT; i++) {
+		const struct mc_feature *ft = &node->features[i];
+
+		if (ft->state == MC_FEAT_ON)
+			continue;
+		snprintf(err, sizeof(err), "%d", ft->err);
+		fputs("meshcut_node_feature_off_info{", f);
+		label(f, "feature", mc_feature_names[i], false);
+		label(f, "state", mc_feature_state_name(ft->state), false);
+		label(f, "program", ft->program, false);
+		label(f, "errno", err, false);
+		label(f, "reason", ft->why, true);
+		fputs("} 1\n", f);
+	}
+}
+
 struct collect {
 	const struct mc_node *node;
 	size_t n, cap;
@@ -192,6 +222,7 @@ void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
 		node_pinned_hash(root, &pinned) == 0 && pinned == node.obj_hash);
 	head(f, "node_splice_guard", "gauge", "1 when the splice guard (BPF LSM) is attached.");
 	fprintf(f, "meshcut_node_splice_guard %d\n", node_has_guard(&node));
+	node_features(f, &node);
 	node_close(&node);
 
 	head(f, "endpoints", "gauge", "Endpoints on this node by state.");
