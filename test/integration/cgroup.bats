@@ -5,7 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() { require_root; mc_setup; }
+setup() { require_root; mc_setup; require_feature socket; }
 teardown() { mc_teardown; }
 
 # the config with cgroupRoot at our test subtree and no runtimeConfig

@@ -5,7 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() { require_root; mc_setup; node_netfilter; }
+setup() { require_root; mc_setup; node_netfilter; require_feature packet conntrack-gate; }
 teardown() { mc_teardown; }
 
 accelerate() { mc_conf "$1" "${2:-.}"; mc_cni "$1" ADD "$T/$1.mc.json" > "$T/$1.out"; }

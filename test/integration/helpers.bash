@@ -177,6 +177,21 @@ our_links() {
 tcx_progs() { nsn "$TCXQ" "$1" ingress; }
 prog_id() { bpftool -j prog show pinned "$BPFFS/progs/$1" | jq -r .id; }
 
+# require_feature FEATURE...: skip, with the node's own reason, unless each
+# datapath feature is on (docs/features.md). Loads the node under this
+# test's bpffs root (CNI STATUS), as its first ADD would, with the same
+# MESHCUT_REFUSE.
+require_feature() {
+	local f why
+	jq -n --arg root "$BPFFS" '{cniVersion:"1.1.0",name:"mcnet",type:"meshcut",bpffsRoot:$root}' > "$T/feature-probe.json"
+	mc_node STATUS "$T/feature-probe.json" >/dev/null 2>&1 || true
+	for f in "$@"; do
+		why=$(status_json | jq -r --arg f "$f" \
+			'(.node.features[$f] // {summary: ($f + ": the node is not loaded")}) | if .on then "" else .summary end')
+		[ -z "$why" ] || skip "$why"
+	done
+}
+
 require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 
 # --- traffic ---------------------------------------------------------------

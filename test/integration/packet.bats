@@ -5,7 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() { require_root; mc_setup; }
+setup() { require_root; mc_setup; require_feature packet conntrack-gate; }
 teardown() { mc_teardown; }
 
 # two accelerated pods on a Kubernetes-like node, echo servers in b
@@ -170,4 +170,25 @@ two_pods() {
 	tcp_echo a "$(pod_ip b)" 7001 100000
 	udp_echo a "$(pod_ip b)" 7002 4
 	run -0 nsp a ping -c 2 -i 0.2 -W 2 "$(pod_ip b)"
+}
+
+@test "status says the packet shortcut waits while the host tracks no connections, and stops once it does" {
+	# no node_netfilter: no rule of the node uses conntrack, so the kernel
+	# tracks nothing and the gate can pass no flow
+	add_pod a
+	add_pod b
+	echo_server b 7002 udp
+	udp_echo a "$(pod_ip b)" 7002 5
+	[ "$(pkt a redirectedPackets)" = 0 ]
+	[ "$(pkt a policyPassedPackets)" -gt 0 ]
+	# status reads the node's conntrack: run it in the node, as on a node
+	run -0 nsn "$MESHCUT" status --bpffs-root "$BPFFS"
+	[[ "$output" == *"packet shortcut waiting: the host does not track connections"* ]]
+	nsn "$MESHCUT" status --json --bpffs-root "$BPFFS" |
+		jq -e '.endpoints[] | select(.pod == "a") | .packetWaiting | startswith("packet shortcut waiting")'
+	node_netfilter
+	udp_echo a "$(pod_ip b)" 7002 10
+	[ "$(pkt a redirectedPackets)" -gt 0 ]
+	run -0 nsn "$MESHCUT" status --bpffs-root "$BPFFS"
+	[[ "$output" != *"packet shortcut waiting"* ]]
 }

@@ -11,7 +11,7 @@ load helpers
 
 STREAM=$TOOLS/mc-stream
 
-setup() { require_root; mc_setup; }
+setup() { require_root; mc_setup; require_feature socket socket-teardown; }
 teardown() { mc_teardown; }
 
 client() { # POD ADDR PORT [ARGS...]
@@ -234,6 +234,7 @@ NB=(--nonblock --signals)
 	run -0 stream_client a "$(pod_ip b)" 8080 --conns 8 --bytes 500000 "${NB[@]}"
 	echo "$output"
 	servers_ok
+	echo "b paired $(sock b paired) a paired $(sock a paired) b coll $(sock b collisions) a blocking $(sock a blocking) b blocking $(sock b blocking)"
 	[ "$(sock b paired)" = 16 ]
 	[ "$(sock a paired)" = 8 ]
 	[ "$(sock b redirectedBytes)" -ge 4000000 ]
