@@ -33,6 +33,8 @@
 # ratio unix/tcp.
 # Touches nothing outside what it creates. Needs root.
 set -euo pipefail
+# as root; a user with sudo may run it as is (a fresh Debian has no sudo)
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then exec sudo -E -- "$0" "$@"; fi
 cd "$(dirname "$0")/.."
 
 SECONDS_PER=3

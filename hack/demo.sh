@@ -7,6 +7,8 @@
 # (opt-in) socket shortcut, `meshcut status`, then tears it all down.
 # Touches nothing outside what it creates. Needs root.
 set -euo pipefail
+# as root; a user with sudo may run it as is (a fresh Debian has no sudo)
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then exec sudo -E -- "$0" "$@"; fi
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" != "--no-deps" ]; then hack/deps.sh; fi
@@ -30,11 +32,23 @@ for p in "${PODS[@]}"; do
 	echo "  $p: $(pod_ip "$p") (meshcut passed the bridge result through: $(diff -q <(jq -S . "$WORK/$p.primary") <(jq -S . "$WORK/$p.result") >/dev/null && echo unchanged || echo CHANGED))"
 done
 
+step "what this kernel lets meshcut do (each feature loads on its own)"
+"$MESHCUT" status --bpffs-root "$BPFFS" | grep '^  feature' || true
+feature_on() { "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -e --arg f "$1" '.node.features[$f].on' >/dev/null; }
+feature_why() { "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r --arg f "$1" '.node.features[$f].summary // "off"'; }
+
 step "what the kernel now runs for each pod"
 for p in "${PODS[@]}"; do echo "  $p: host veth $(pod_veth "$p"), cgroup $CG/$p"; done
-tc_id=$(bpftool -j prog show pinned "$BPFFS/progs/mc_tc_ingress" | jq .id)
-so_id=$(bpftool -j prog show pinned "$BPFFS/progs/mc_sockops" | jq .id)
-bpftool link show | grep -A1 -E "prog ($tc_id|$so_id)( |$)" | sed "s/^/  /" || true
+prog_ids=()
+for prog in mc_tc_ingress mc_sockops; do
+	if [ -e "$BPFFS/progs/$prog" ]; then
+		prog_ids+=("$(bpftool -j prog show pinned "$BPFFS/progs/$prog" | jq .id)")
+	else
+		echo "  $prog: not loaded (its feature is off, see above)"
+	fi
+done
+ids_re=$(IFS='|'; echo "${prog_ids[*]:-none}")
+bpftool link show | grep -A1 -E "prog ($ids_re)( |$)" | sed "s/^/  /" || true
 
 step "traffic: web -> api (ICMP, normal path) and web -> db (1 MB over TCP, packet shortcut)"
 nsp web ping -c 3 -i 0.2 "$(pod_ip api)" | tail -2 | sed 's/^/  /'
@@ -46,6 +60,9 @@ wait
 echo "  db received $(wc -c < "$WORK/db.recv") bytes, $(cmp -s "$WORK/payload" "$WORK/db.recv" && echo identical || echo DIFFERENT)"
 "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r '.endpoints[] |
 	"  \(.pod): \(.packet.redirectedPackets) packets redirected pod to pod, \(.packet.passedPackets) on the normal path (\(.packet.policyPassedPackets) of them by the conntrack gate)"'
+for f in packet conntrack-gate; do
+	feature_on "$f" || echo "  packet shortcut off on this node, every packet took the normal path: $(feature_why "$f")"
+done
 
 step "traffic: web -> api, 200 requests and responses over nonblocking sockets (socket shortcut)"
 in_pod api python3 test/tools/mc-echo.py serve :: 8080 > /dev/null 2>&1 3>&- &
@@ -53,6 +70,9 @@ for _ in $(seq 1 50); do nsp api ss -Hltn 'sport = :8080' | grep -q . && break; 
 in_pod web python3 test/tools/mc-echo.py client "$(pod_ip api)" 8080 --count 200 | sed 's/^/  /'
 "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r '.endpoints[] | select(.pod == "web" or .pod == "api") |
 	"  \(.pod): \(.socket.redirectedMessages) messages (\(.socket.redirectedBytes) bytes) handed to the peer socket, \(.socket.passedMessages) through TCP"'
+for f in socket socket-teardown; do
+	feature_on "$f" || echo "  socket shortcut off on this node, every message went through TCP: $(feature_why "$f")"
+done
 
 step "meshcut status"
 "$MESHCUT" status --bpffs-root "$BPFFS"
@@ -65,5 +85,5 @@ for p in "${PODS[@]}"; do
 	rm -f "$WORK/$p.primary"
 done
 "$MESHCUT" status --bpffs-root "$BPFFS" | tail -1
-echo "  links left running meshcut programs: $(bpftool -j link show | jq --argjson a "$tc_id" --argjson b "$so_id" '[.[] | select(.prog_id == $a or .prog_id == $b)] | length')"
+echo "  links left running meshcut programs: $(bpftool -j link show | jq --argjson ids "[$(IFS=,; echo "${prog_ids[*]}")]" '[.[] | select(.prog_id as $p | $ids | index($p))] | length')"
 step "done; everything the demo made is removed on exit"

@@ -3,6 +3,8 @@
 # and the integration tests (bats, real pods), and end with one line
 # "N passed, N failed[, N skipped]". Needs root. --no-deps skips apt-get.
 set -uo pipefail
+# as root; a user with sudo may run it as is (a fresh Debian has no sudo)
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then exec sudo -E -- "$0" "$@"; fi
 cd "$(dirname "$0")/.." || exit 1
 
 if [ "${1:-}" != "--no-deps" ]; then
