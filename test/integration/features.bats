@@ -43,13 +43,13 @@ traffic() {
 
 # the shortcuts did what the features on allow, and nothing else
 shortcuts_as_features_say() {
-	if [ "$(feature packet on)" = true ] && [ "$(feature conntrack-gate on)" = true ]; then
+	if feature_on packet && feature_on conntrack-gate; then
 		[ "$(pkt a redirectedPackets)" -gt 0 ]
 	else
 		[ "$(pkt a redirectedPackets)" = 0 ]
 		[ "$(pkt a seenPackets)" = 0 ] # not attached at all
 	fi
-	if [ "$(feature socket on)" = true ] && [ "$(feature socket-teardown on)" = true ]; then
+	if feature_on socket && feature_on socket-teardown; then
 		[ "$(sock a redirectedMessages)" -ge 50 ]
 	else
 		[ "$(sock a redirectedMessages)" = 0 ]

@@ -192,6 +192,9 @@ require_feature() {
 	done
 }
 
+# feature_on FEATURE: whether this test's loaded node has the feature on
+feature_on() { status_json | jq -e --arg f "$1" '.node.features[$f].on' >/dev/null; }
+
 require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 
 # --- traffic ---------------------------------------------------------------

@@ -72,6 +72,7 @@ teardown() {
 @test "image: its binary runs pods on a real chain (ADD, traffic, DEL, nothing left)" {
 	MESHCUT=$IMG_BIN
 	mc_setup
+	require_feature packet conntrack-gate socket
 	before=$(state_snapshot)
 	add_pod a
 	add_pod b

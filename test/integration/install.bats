@@ -225,6 +225,7 @@ chain() {
 }
 
 @test "end to end: install into a real chain, pods accelerated, uninstall, traffic still flows, nothing left" {
+	require_feature packet conntrack-gate socket
 	node_netfilter
 	primary_conf x | jq '{cniVersion, name, plugins: [del(.cniVersion, .name)]}' > "$NETD/10-mcnet.conflist"
 	run -0 install --bpffs-root /sys/fs/bpf/meshcut \
@@ -285,6 +286,7 @@ sample() { # JSON NAME [POD]: a sample's value
 }
 
 @test "agent: serves Prometheus metrics: readiness, node state, every endpoint's counters as status shows them" {
+	require_feature packet conntrack-gate socket socket-teardown
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
 	add_pod a '. + {socketRedirect: true, spliceGuard: "optional"}'
 	add_pod b

@@ -16,6 +16,7 @@ cni_code() { jq -r .code <<<"$output"; }
 }
 
 @test "bridge IPv4: ADD prints prevResult unchanged and attaches tc and sockops" {
+	require_feature packet conntrack-gate socket
 	add_pod a
 	# the result is the primary's, field for field
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
@@ -33,6 +34,7 @@ cni_code() { jq -r .code <<<"$output"; }
 }
 
 @test "bridge IPv4: traffic between two pods flows and is counted" {
+	require_feature packet conntrack-gate socket
 	add_pod a
 	add_pod b
 	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
@@ -46,6 +48,7 @@ cni_code() { jq -r .code <<<"$output"; }
 }
 
 @test "ptp dual-stack: both addresses recorded, routed traffic works both ways" {
+	require_feature packet conntrack-gate socket
 	PRIMARY=ptp DUALSTACK=1
 	add_pod a
 	add_pod b
@@ -60,6 +63,7 @@ cni_code() { jq -r .code <<<"$output"; }
 }
 
 @test "DEL removes every link, pin and entry it made, and DEL twice succeeds" {
+	require_feature packet conntrack-gate socket
 	make_pod a
 	mc_conf a
 	before=$(state_snapshot)
@@ -109,6 +113,7 @@ cni_code() { jq -r .code <<<"$output"; }
 }
 
 @test "CHECK passes after ADD and fails once a link is removed behind its back" {
+	require_feature packet conntrack-gate socket
 	add_pod a
 	run -0 mc_cni a CHECK "$T/a.mc.json"
 	[ -z "$output" ]
@@ -130,6 +135,7 @@ cni_code() { jq -r .code <<<"$output"; }
 }
 
 @test "CHECK fails when the sockops attachment is gone from the cgroup" {
+	require_feature packet conntrack-gate socket
 	add_pod a
 	link=$(bpftool -j link show | jq -r --argjson id "$(prog_id mc_sockops)" '.[] | select(.prog_id == $id) | .id')
 	bpftool link detach id "$link"
@@ -146,6 +152,7 @@ gc_conf() { # VALID_PODS...: GC config listing these pods as valid
 }
 
 @test "GC removes endpoints not in valid-attachments and keeps the valid ones" {
+	require_feature packet conntrack-gate socket
 	add_pod a
 	add_pod b
 	add_pod c
@@ -205,6 +212,7 @@ status_conf() { # JQ_FILTER
 }
 
 @test "legacy clsact mode: attach, CHECK, DEL removes our filter and the qdisc we made" {
+	require_feature packet conntrack-gate socket
 	add_pod a '.tcAttachMode = "legacy"'
 	veth=$(pod_veth a)
 	ep_json a | jq -e '.attached | test("tc-legacy") and test("clsact-created")'
@@ -218,6 +226,7 @@ status_conf() { # JQ_FILTER
 }
 
 @test "legacy mode never removes a clsact qdisc or filter it did not create" {
+	require_feature packet conntrack-gate socket
 	make_pod a
 	veth=$(pod_veth a)
 	nsn tc qdisc add dev "$veth" clsact
@@ -232,6 +241,7 @@ status_conf() { # JQ_FILTER
 }
 
 @test "32 pods added and deleted concurrently leave consistent state and nothing behind" {
+	require_feature packet conntrack-gate socket
 	local i n=32
 	for i in $(seq 1 $n); do make_pod "p$i"; mc_conf "p$i"; done
 	before=$(state_snapshot)
@@ -248,6 +258,7 @@ status_conf() { # JQ_FILTER
 }
 
 @test "conf/: every example chains meshcut last with cgroupPath, and meshcut runs its entry" {
+	require_feature packet conntrack-gate socket
 	make_pod a
 	for f in "$BATS_TEST_DIRNAME"/../../conf/*.conflist; do
 		jq -e '.plugins[-1].type == "meshcut" and .plugins[-1].capabilities == {"cgroupPath": true}
