@@ -11,6 +11,11 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <bpf/bpf_helpers.h>
 
+/* 1: mc_packet, with the gate; 0: mc_packet_trust (packet_trust.bpf.c) */
+#ifndef MC_CT_GATE
+#define MC_CT_GATE 1
+#endif
+
 #define MC_CT_FIN_TIMEOUT_MS 120000 /* conntrack's own FIN_WAIT / TIME_WAIT */
 #define MC_CT_RST_TIMEOUT_MS 10000  /* conntrack's CLOSE */
 #define MC_TCP_FIN 0x01
@@ -41,24 +46,23 @@ struct nf_conn {
 	union nf_conntrack_proto proto;
 } __attribute__((preserve_access_index));
 
-/* Weak: mc_packet loads on kernels without them (the gate then never
- * passes). mc_ctgate makes them strong, to probe for them (ctgate.bpf.c). */
-#ifndef MC_CT_KSYM
-#define MC_CT_KSYM __ksym __weak
-#endif
-
-extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
-					 __u32 tuple__sz, struct bpf_ct_opts *opts,
-					 __u32 opts__sz) MC_CT_KSYM;
-extern void bpf_ct_release(struct nf_conn *ct) MC_CT_KSYM;
-extern int bpf_ct_change_timeout(struct nf_conn *ct, __u32 timeout) __ksym __weak;
-
 struct mc_flow {
 	struct bpf_sock_tuple tuple; /* as the packet carries it */
 	__u8 v6;
 	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 tcp_flags;
 };
+
+#if MC_CT_GATE
+/* Strong externs: an object that calls them loads only where libbpf finds
+ * them (kernel or nf_conntrack module BTF) and the verifier lets tc call
+ * them. No existence test (bpf_ksym_exists): Linux 6.1's verifier refuses
+ * ld_imm64 of a function, and the weak call of a missing kfunc alike. */
+extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
+					 __u32 tuple__sz, struct bpf_ct_opts *opts,
+					 __u32 opts__sz) __ksym;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym;
+extern int bpf_ct_change_timeout(struct nf_conn *ct, __u32 timeout) __ksym;
 
 /* The verifier wants the tuple's size known at each call. */
 static __always_inline struct nf_conn *ct_lookup(struct __sk_buff *skb, struct mc_flow *f,
@@ -71,8 +75,8 @@ static __always_inline struct nf_conn *ct_lookup(struct __sk_buff *skb, struct m
 
 /* 1 when the host accepted the flow in both directions and did not NAT it:
  * UDP has seen a reply, TCP is ESTABLISHED (its handshake, the third ACK
- * included, went through netfilter). Anything else, a kernel without the
- * conntrack kfuncs included, is 0: the packet takes the normal path. */
+ * included, went through netfilter). Anything else is 0: the packet takes
+ * the normal path. */
 static __always_inline int mc_ct_accepted(struct __sk_buff *skb, struct mc_flow *f)
 {
 	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = f->l4proto };
@@ -80,8 +84,6 @@ static __always_inline int mc_ct_accepted(struct __sk_buff *skb, struct mc_flow 
 	unsigned long status;
 	int ok;
 
-	if (!&bpf_skb_ct_lookup || !&bpf_ct_release)
-		return 0;
 	ct = ct_lookup(skb, f, &opts);
 	if (!ct)
 		return 0;
@@ -92,12 +94,23 @@ static __always_inline int mc_ct_accepted(struct __sk_buff *skb, struct mc_flow 
 		/* Conntrack will not see the close of a flow we carry: give the
 		 * entry the lifetime conntrack would give it after FIN or RST,
 		 * instead of the days of an established one. */
-		if (ok && (f->tcp_flags & (MC_TCP_FIN | MC_TCP_RST)) && bpf_ct_change_timeout)
+		if (ok && (f->tcp_flags & (MC_TCP_FIN | MC_TCP_RST)))
 			bpf_ct_change_timeout(ct, (f->tcp_flags & MC_TCP_RST) ? MC_CT_RST_TIMEOUT_MS
 									  : MC_CT_FIN_TIMEOUT_MS);
 	}
 	bpf_ct_release(ct);
 	return ok;
 }
+
+#else
+/* mc_packet_trust: no gate, so that "trust" pods keep the shortcut on a
+ * kernel that refuses the kfuncs; no flow is ever accepted here. */
+static __always_inline int mc_ct_accepted(struct __sk_buff *skb, struct mc_flow *f)
+{
+	(void)skb;
+	(void)f;
+	return 0;
+}
+#endif
 
 #endif

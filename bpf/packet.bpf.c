@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* mc_packet: the packet shortcut, mc_tc_ingress on each pod's host veth
- * (tcx, or clsact where the kernel has no tcx). Returns MC_TC_NEXT for
+ * (tcx, or clsact where the kernel has no tcx), with the conntrack policy
+ * gate (ct.h; packet_trust.bpf.c builds it without). Returns MC_TC_NEXT for
  * everything it does not deliver itself, so that the kernel's normal path,
  * and every other program on the hook, still runs. */
 #include <linux/bpf.h>

@@ -61,7 +61,7 @@ echo "  db received $(wc -c < "$WORK/db.recv") bytes, $(cmp -s "$WORK/payload" "
 "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r '.endpoints[] |
 	"  \(.pod): \(.packet.redirectedPackets) packets redirected pod to pod, \(.packet.passedPackets) on the normal path (\(.packet.policyPassedPackets) of them by the conntrack gate)"'
 for f in packet conntrack-gate; do
-	feature_on "$f" || echo "  packet shortcut off on this node, every packet took the normal path: $(feature_why "$f")"
+	feature_on "$f" || { echo "  packet shortcut off on this node, every packet took the normal path: $(feature_why "$f")"; break; }
 done
 
 step "traffic: web -> api, 200 requests and responses over nonblocking sockets (socket shortcut)"
@@ -70,8 +70,8 @@ for _ in $(seq 1 50); do nsp api ss -Hltn 'sport = :8080' | grep -q . && break; 
 in_pod web python3 test/tools/mc-echo.py client "$(pod_ip api)" 8080 --count 200 | sed 's/^/  /'
 "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r '.endpoints[] | select(.pod == "web" or .pod == "api") |
 	"  \(.pod): \(.socket.redirectedMessages) messages (\(.socket.redirectedBytes) bytes) handed to the peer socket, \(.socket.passedMessages) through TCP"'
-for f in socket socket-teardown; do
-	feature_on "$f" || echo "  socket shortcut off on this node, every message went through TCP: $(feature_why "$f")"
+for f in socket socket-teardown socket-queue; do
+	feature_on "$f" || { echo "  socket shortcut off on this node, every message went through TCP: $(feature_why "$f")"; break; }
 done
 
 step "meshcut status"

@@ -60,7 +60,8 @@ enum {
 #define MC_DEG_NO_CT_GATE (1U << 10)	      /* packet shortcut: no conntrack gate */
 #define MC_DEG_NO_SOCKET (1U << 11)	      /* socket shortcut: its programs refused */
 #define MC_DEG_NO_SOCK_TEARDOWN (1U << 12) /* socketRedirect off: no way to take sockets out */
-#define MC_DEG_BITS 13			      /* bits named by ep_degraded_str() */
+#define MC_DEG_NO_SOCK_QUEUE (1U << 13)    /* socketRedirect off: queues cannot be bounded */
+#define MC_DEG_BITS 14			      /* bits named by ep_degraded_str() */
 
 struct mc_endpoint {
 	__u32 abi; /* MC_ENDPOINT_ABI */

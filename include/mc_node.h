@@ -22,10 +22,11 @@ _Static_assert(sizeof(struct mc_node_info) == 56, "mc_node_info is ABI");
  * Indexes into mc_features_v1; never renumbered, new ones go at the end. */
 enum mc_feature_id {
 	MC_FEAT_PACKET = 0,	   /* mc_tc_ingress: the packet shortcut */
-	MC_FEAT_CT_GATE = 1,	   /* conntrack kfuncs: its default policy gate */
+	MC_FEAT_CT_GATE = 1,	   /* mc_tc_ingress with the conntrack kfuncs: the default gate */
 	MC_FEAT_SOCKET = 2,	   /* mc_sockops + mc_sk_msg + sockhash: the socket shortcut */
 	MC_FEAT_SOCK_TEARDOWN = 3, /* mc_sock_sweep: taking sockets out at DEL */
 	MC_FEAT_SPLICE_GUARD = 4,  /* mc_splice_guard (BPF LSM) */
+	MC_FEAT_SOCK_QUEUE = 5,	   /* sk_psock.msg_tot_len: bounding what a writer queues */
 	MC_FEAT_COUNT
 };
 #define MC_FEAT_MAX 16 /* entries of mc_features_v1: room to grow */

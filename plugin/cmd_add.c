@@ -74,6 +74,7 @@ static const __u32 feature_deg_bit[MC_FEAT_COUNT] = {
 	[MC_FEAT_SOCKET] = MC_DEG_NO_SOCKET,
 	[MC_FEAT_SOCK_TEARDOWN] = MC_DEG_NO_SOCK_TEARDOWN,
 	[MC_FEAT_SPLICE_GUARD] = MC_DEG_NO_SPLICE_GUARD,
+	[MC_FEAT_SOCK_QUEUE] = MC_DEG_NO_SOCK_QUEUE,
 };
 
 /* true if the node has feature id on; else ep is degraded, naming it */
@@ -155,8 +156,10 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 	if (conf->socket_shortcut && ep->cgroup_id && feature_or_degrade(node, ep, MC_FEAT_SOCKET)) {
 		bool redirect = conf->socket_redirect;
 
-		/* without a way to take them out at DEL, no socket may enter */
-		if (redirect && !feature_or_degrade(node, ep, MC_FEAT_SOCK_TEARDOWN))
+		/* without a way to take them out at DEL, or to bound what a
+		 * writer queues, no socket may enter */
+		if (redirect && (!feature_or_degrade(node, ep, MC_FEAT_SOCK_TEARDOWN) ||
+				 !feature_or_degrade(node, ep, MC_FEAT_SOCK_QUEUE)))
 			redirect = false;
 		/* without the guard, splice(2) readers would lose data */
 		if (redirect && conf->splice_guard == MC_GUARD_REQUIRED && !node_has_guard(node)) {

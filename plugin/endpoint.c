@@ -727,7 +727,7 @@ void ep_degraded_str(__u32 degraded, char *buf, size_t n)
 					     "tc-attach",      "sockops-attach", "cgroup-shared",
 					     "no-netns",       "datapath",	 "no-splice-guard",
 					     "no-packet",      "no-conntrack-gate", "no-socket",
-					     "no-socket-teardown" };
+					     "no-socket-teardown", "no-socket-queue" };
 	_Static_assert(sizeof(names) / sizeof(names[0]) == MC_DEG_BITS, "a name for every MC_DEG_ bit");
 
 	bits_str(degraded, names, sizeof(names) / sizeof(names[0]), buf, n);

@@ -14,14 +14,15 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "endpoint.h"
 #include "log.h"
 #include "mc_base.skel.h"
-#include "mc_ctgate.skel.h"
 #include "mc_guard.skel.h"
 #include "mc_packet.skel.h"
+#include "mc_packet_trust.skel.h"
 #include "mc_socket.skel.h"
 #include "mc_sweep.skel.h"
 #include "node.h"
@@ -58,28 +59,37 @@ static const enum mc_feature_id prog_feature[MC_PROG_COUNT] = {
 	[MC_PROG_SWEEP] = MC_FEAT_SOCK_TEARDOWN,
 };
 
-/* The embedded BPF objects, in load order: mc_base first (the maps; without
- * it nothing works), then one per feature. A feature is on only if its
- * object loads and what it needs is on. docs/features.md says why one
- * object per feature. */
+/* What the loader loads, in order: mc_base first (the maps; without it
+ * nothing works), then the features. A feature is on only if its object
+ * loads (or its probe of the kernel passes) and what it needs is on; an
+ * entry whose feature an earlier one decided is skipped. docs/features.md
+ * says why one object per feature. */
 #define NO_FEATURE (-1)
 #define BIT(f) (1U << (f))
+static int probe_sock_queue(struct mc_feature *f);
 static const struct feat_obj {
 	const char *name;
-	const void *(*elf)(size_t *sz);
-	int feature;	/* MC_FEAT_*, or NO_FEATURE for mc_base */
-	__u32 needs;	/* features it needs */
-	bool pin_progs; /* its programs are pinned (a probe's are not) */
+	const void *(*elf)(size_t *sz);	   /* the embedded object, or NULL: */
+	int (*probe)(struct mc_feature *f); /* a probe of the kernel instead */
+	int feature;			    /* MC_FEAT_*, or NO_FEATURE for mc_base */
+	int also;			    /* a feature its load turns on too */
+	__u32 needs;			    /* features it needs */
+	bool pin_progs;			    /* its programs are pinned */
 } feat_objs[] = {
-	{ "mc_base", mc_base_bpf__elf_bytes, NO_FEATURE, 0, false },
-	{ "mc_packet", mc_packet_bpf__elf_bytes, MC_FEAT_PACKET, 0, true },
-	{ "mc_ctgate", mc_ctgate_bpf__elf_bytes, MC_FEAT_CT_GATE, BIT(MC_FEAT_PACKET), false },
-	{ "mc_socket", mc_socket_bpf__elf_bytes, MC_FEAT_SOCKET, 0, true },
-	{ "mc_sweep", mc_sweep_bpf__elf_bytes, MC_FEAT_SOCK_TEARDOWN, BIT(MC_FEAT_SOCKET), true },
-	{ "mc_guard", mc_guard_bpf__elf_bytes, MC_FEAT_SPLICE_GUARD, BIT(MC_FEAT_SOCKET), false },
+	{ "mc_base", mc_base_bpf__elf_bytes, NULL, NO_FEATURE, NO_FEATURE, 0, false },
+	/* the packet program with the conntrack gate turns on both; where the
+	 * kernel refuses it, the one without serves "trust" pods */
+	{ "mc_packet", mc_packet_bpf__elf_bytes, NULL, MC_FEAT_CT_GATE, MC_FEAT_PACKET, 0, true },
+	{ "mc_packet_trust", mc_packet_trust_bpf__elf_bytes, NULL, MC_FEAT_PACKET, NO_FEATURE, 0, true },
+	{ "mc_socket", mc_socket_bpf__elf_bytes, NULL, MC_FEAT_SOCKET, NO_FEATURE, 0, true },
+	{ "sk_psock.msg_tot_len", NULL, probe_sock_queue, MC_FEAT_SOCK_QUEUE, NO_FEATURE,
+	  BIT(MC_FEAT_SOCKET), false },
+	{ "mc_sweep", mc_sweep_bpf__elf_bytes, NULL, MC_FEAT_SOCK_TEARDOWN, NO_FEATURE,
+	  BIT(MC_FEAT_SOCKET), true },
+	{ "mc_guard", mc_guard_bpf__elf_bytes, NULL, MC_FEAT_SPLICE_GUARD, NO_FEATURE,
+	  BIT(MC_FEAT_SOCKET), false },
 };
 #define N_OBJS (sizeof(feat_objs) / sizeof(feat_objs[0]))
-_Static_assert(N_OBJS == MC_FEAT_COUNT + 1, "one object per feature, plus mc_base");
 
 int path_join(char *out, size_t n, const char *a, const char *b)
 {
@@ -116,7 +126,11 @@ uint64_t node_embedded_hash(void)
 
 	for (size_t o = 0; o < N_OBJS; o++) {
 		size_t sz;
-		const unsigned char *p = feat_objs[o].elf(&sz);
+		const unsigned char *p;
+
+		if (!feat_objs[o].elf)
+			continue;
+		p = feat_objs[o].elf(&sz);
 
 		for (size_t i = 0; i < sz; i++) {
 			h ^= p[i];
@@ -398,6 +412,53 @@ static __u32 refused_by_env(void)
 	return mask;
 }
 
+/* A feature MESHCUT_REFUSE names: refused where a refusal of o would be. */
+static void feature_forced(struct mc_feature *f, const struct feat_obj *o)
+{
+	struct bpf_object *obj = NULL;
+	const void *elf;
+	size_t sz = 0;
+
+	/* opened only for the name of the program it would refuse */
+	if (o->elf) {
+		elf = o->elf(&sz);
+		obj = bpf_object__open_mem(elf, sz, NULL);
+	}
+	feature_set(f, MC_FEAT_FORCED, EPERM, obj ? first_prog(obj) : o->name, "MESHCUT_REFUSE=%s",
+		    getenv("MESHCUT_REFUSE"));
+	bpf_object__close(obj);
+}
+
+/* The socket shortcut bounds what a writer may queue towards a reader by
+ * the reader's psock byte count (psock_queued() in bpf/sock.h). A kernel
+ * whose sk_psock has none (before 6.6.128, 6.12.75) loads mc_sk_msg, but
+ * it could hand nothing over: say so rather than look on. */
+static int probe_sock_queue(struct mc_feature *f)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, ret = -ENOENT;
+
+	if (!btf) {
+		ret = -errno;
+		feature_set(f, MC_FEAT_REFUSED, -ret, "mc_sk_msg", "no kernel BTF to read sk_psock from");
+		return ret;
+	}
+	id = btf__find_by_name_kind(btf, "sk_psock", BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	m = t ? btf_members(t) : NULL;
+	for (int i = 0; m && i < btf_vlen(t); i++)
+		if (strcmp(btf__name_by_offset(btf, m[i].name_off), "msg_tot_len") == 0)
+			ret = 0;
+	btf__free(btf);
+	if (ret < 0)
+		feature_set(f, MC_FEAT_REFUSED, ENOTSUP, "mc_sk_msg",
+			    "the kernel's struct sk_psock has no msg_tot_len: what a writer queues "
+			    "towards a reader cannot be bounded");
+	return ret;
+}
+
 /* Load one feature after mc_base: its object, then what it attaches. */
 static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 refuse)
 {
@@ -405,28 +466,36 @@ static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 r
 	struct bpf_object *obj;
 	int ret;
 
+	if (f->state != MC_FEAT_UNKNOWN)
+		return; /* an earlier entry decided it */
+	if (o->also != NO_FEATURE && (refuse & BIT(o->also))) {
+		feature_forced(&node->features[o->also], o);
+		feature_set(f, MC_FEAT_NEEDS, 0, "", "needs %s, which is off", mc_feature_names[o->also]);
+		return;
+	}
 	for (int d = 0; d < MC_FEAT_COUNT; d++)
 		if ((o->needs & BIT(d)) && node->features[d].state != MC_FEAT_ON) {
 			feature_set(f, MC_FEAT_NEEDS, 0, "", "needs %s, which is off", mc_feature_names[d]);
 			return;
 		}
 	if (refuse & BIT(o->feature)) {
-		size_t sz;
-		const void *elf = o->elf(&sz);
-
-		/* opened only for the name of the program it would refuse */
-		obj = bpf_object__open_mem(elf, sz, NULL);
-		feature_set(f, MC_FEAT_FORCED, EPERM, obj ? first_prog(obj) : o->name,
-			    "MESHCUT_REFUSE=%s", getenv("MESHCUT_REFUSE"));
-		bpf_object__close(obj);
+		feature_forced(f, o);
+		return;
+	}
+	if (!o->elf) {
+		if (o->probe(f) == 0)
+			feature_set(f, MC_FEAT_ON, 0, "", "%s", "");
 		return;
 	}
 	obj = obj_load(node, o, f, &ret);
 	if (!obj)
 		return;
 	if ((!o->pin_progs || pin_progs(node, obj, f) == 0) &&
-	    feature_attach(node, o->feature, obj, f) == 0)
+	    feature_attach(node, o->feature, obj, f) == 0) {
 		feature_set(f, MC_FEAT_ON, 0, "", "%s", "");
+		if (o->also != NO_FEATURE)
+			feature_set(&node->features[o->also], MC_FEAT_ON, 0, "", "%s", "");
+	}
 	/* the programs and maps live on through their pins */
 	bpf_object__close(obj);
 }

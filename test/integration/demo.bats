@@ -21,7 +21,8 @@ setup() { require_root; }
 		[[ "$output" =~ db:\ 0\ packets\ redirected ]]
 		[[ "$output" == *"packet shortcut off on this node, every packet took the normal path: "*" off: "* ]]
 	fi
-	if [[ "$output" == *"feature socket on"* && "$output" == *"feature socket-teardown on"* ]]; then
+	if [[ "$output" == *"feature socket on"* && "$output" == *"feature socket-teardown on"* &&
+		"$output" == *"feature socket-queue on"* ]]; then
 		[[ "$output" =~ web:\ 200\ messages\ \([0-9]+\ bytes\)\ handed\ to\ the\ peer\ socket,\ 0\ through\ TCP ]]
 	else
 		[[ "$output" =~ web:\ 0\ messages ]]

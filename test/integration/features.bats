@@ -49,7 +49,7 @@ shortcuts_as_features_say() {
 		[ "$(pkt a redirectedPackets)" = 0 ]
 		[ "$(pkt a seenPackets)" = 0 ] # not attached at all
 	fi
-	if feature_on socket && feature_on socket-teardown; then
+	if feature_on socket && feature_on socket-teardown && feature_on socket-queue; then
 		[ "$(sock a redirectedMessages)" -ge 50 ]
 	else
 		[ "$(sock a redirectedMessages)" = 0 ]
@@ -70,13 +70,13 @@ del_leaves_nothing() {
 @test "the node records every feature; status text and --json say the same" {
 	two_pods
 	run -0 status_json
-	jq -e '.node.features | keys == ["conntrack-gate","packet","socket","socket-teardown","splice-guard"]' <<<"$output"
+	jq -e '.node.features | keys == ["conntrack-gate","packet","socket","socket-queue","socket-teardown","splice-guard"]' <<<"$output"
 	jq -e '[.node.features[] | .state] | all(. == "on" or . == "refused" or . == "off" or . == "forced-off")' <<<"$output"
 	# a feature off says which program, the errno and the kernel's words
 	jq -e '[.node.features[] | select(.on | not) | .program != "" or .state == "off"] | all' <<<"$output"
 	jq -e '[.node.features[] | select(.state == "refused") | .errno > 0 and .why != ""] | all' <<<"$output"
 	text=$("$MESHCUT" status --bpffs-root "$BPFFS")
-	for f in packet conntrack-gate socket socket-teardown splice-guard; do
+	for f in packet conntrack-gate socket socket-teardown splice-guard socket-queue; do
 		if [ "$(feature "$f" on)" = true ]; then
 			line="  feature $f on"
 		else
@@ -91,7 +91,7 @@ del_leaves_nothing() {
 
 @test "packet refused: pods start, the socket shortcut still carries, status says why, DEL leaves nothing" {
 	export MESHCUT_REFUSE=packet
-	require_feature socket socket-teardown
+	require_feature socket socket-teardown socket-queue
 	two_pods
 	[ "$(feature packet state)" = forced-off ]
 	[ "$(feature packet program)" = mc_tc_ingress ]
@@ -113,7 +113,7 @@ del_leaves_nothing() {
 	require_feature packet
 	two_pods
 	[ "$(feature conntrack-gate state)" = forced-off ]
-	[ "$(feature conntrack-gate program)" = mc_ct_probe ]
+	[ "$(feature conntrack-gate program)" = mc_tc_ingress ]
 	[ "$(feature packet on)" = true ]
 	ep_json a | jq -e '.degraded | split(",") | index("no-conntrack-gate")'
 	traffic
@@ -137,6 +137,7 @@ del_leaves_nothing() {
 	[ "$(feature socket program)" = mc_sockops ]
 	[ "$(feature socket-teardown why)" = "needs socket, which is off" ]
 	[ "$(feature splice-guard why)" = "needs socket, which is off" ]
+	[ "$(feature socket-queue why)" = "needs socket, which is off" ]
 	[ ! -e "$BPFFS/progs/mc_sockops" ] && [ ! -e "$BPFFS/progs/mc_sk_msg" ]
 	ep_json a | jq -e '(.degraded | split(",") | index("no-socket")) and (.attached | split(",") | index("sockops") | not)'
 	traffic
@@ -148,7 +149,7 @@ del_leaves_nothing() {
 
 @test "socket-teardown refused: sockets are only counted, never let in; the packet shortcut delivers" {
 	export MESHCUT_REFUSE=socket-teardown
-	require_feature packet conntrack-gate socket
+	require_feature packet conntrack-gate socket socket-queue
 	two_pods
 	[ "$(feature socket-teardown state)" = forced-off ]
 	[ "$(feature socket-teardown program)" = mc_sock_sweep ]
@@ -162,9 +163,23 @@ del_leaves_nothing() {
 	del_leaves_nothing
 }
 
+@test "socket-queue refused: sockets are only counted, and each endpoint says why" {
+	export MESHCUT_REFUSE=socket-queue
+	require_feature packet conntrack-gate socket socket-teardown
+	two_pods
+	[ "$(feature socket-queue state)" = forced-off ]
+	[ "$(feature socket-queue program)" = sk_psock.msg_tot_len ]
+	ep_json a | jq -e '(.degraded | split(",") | index("no-socket-queue")) and (.reason | startswith("socket-queue off"))'
+	traffic
+	shortcuts_as_features_say
+	[ "$(sock a activeEstablished)" -ge 1 ]
+	[ "$(map_keys mc_socks_v1)" = "[]" ]
+	del_leaves_nothing
+}
+
 @test "splice-guard refused: with spliceGuard required the pod's sockets stay on TCP, and status says so" {
 	export MESHCUT_REFUSE=splice-guard
-	require_feature socket socket-teardown
+	require_feature socket socket-teardown socket-queue
 	add_pod a '. + {socketRedirect: true}'
 	[ "$(feature splice-guard state)" = forced-off ]
 	ep_json a | jq -e '.degraded | split(",") | index("no-splice-guard")'
@@ -172,7 +187,7 @@ del_leaves_nothing() {
 }
 
 @test "a changed MESHCUT_REFUSE loads the node again; the pods already there keep working" {
-	require_feature packet conntrack-gate socket socket-teardown
+	require_feature packet conntrack-gate socket socket-teardown socket-queue
 	MESHCUT_REFUSE=socket-teardown two_pods
 	[ "$(feature socket-teardown state)" = forced-off ]
 	add_pod c "$BOTH"

@@ -286,7 +286,7 @@ sample() { # JSON NAME [POD]: a sample's value
 }
 
 @test "agent: serves Prometheus metrics: readiness, node state, every endpoint's counters as status shows them" {
-	require_feature packet conntrack-gate socket socket-teardown
+	require_feature packet conntrack-gate socket socket-teardown socket-queue
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
 	add_pod a '. + {socketRedirect: true, spliceGuard: "optional"}'
 	add_pod b

@@ -11,7 +11,7 @@ load helpers
 
 STREAM=$TOOLS/mc-stream
 
-setup() { require_root; mc_setup; require_feature socket socket-teardown; }
+setup() { require_root; mc_setup; require_feature socket socket-teardown socket-queue; }
 teardown() { mc_teardown; }
 
 client() { # POD ADDR PORT [ARGS...]

@@ -19,7 +19,7 @@ setup() {
 	require_root
 	[ -x "$NEXT" ] || skip "no $NEXT (make test-bins builds it)"
 	mc_setup
-	require_feature packet conntrack-gate socket socket-teardown
+	require_feature packet conntrack-gate socket socket-teardown socket-queue
 }
 teardown() { mc_teardown; }
 
