@@ -139,10 +139,20 @@ static void words_take(struct mc_libbpf_words *w, const char *msg)
 			end = log + strlen(log);
 		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
 			end--;
-		for (l = end; l > log && l[-1] != '\n'; l--)
-			;
-		if (l > log && end > l)
-			words_set(w, l, (size_t)(end - l), 3);
+		/* the last line that says something: not the statistics
+		 * ("processed N insns ...", "verification time ...") */
+		for (;;) {
+			for (l = end; l > log && l[-1] != '\n'; l--)
+				;
+			if (l <= log || end <= l)
+				return;
+			if (strncmp(l, "processed ", 10) != 0 && strncmp(l, "verification time", 17) != 0)
+				break;
+			end = l - 1;
+			while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+				end--;
+		}
+		words_set(w, l, (size_t)(end - l), 3);
 		return;
 	}
 	if (strstr(msg, "failed to load object") || strstr(msg, "failed to load BPF skeleton"))

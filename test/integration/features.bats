@@ -121,7 +121,8 @@ del_leaves_nothing() {
 	# packetPolicy trust needs no gate
 	add_pod c '. + {packetPolicy: "trust"}'
 	add_pod d '. + {packetPolicy: "trust"}'
-	ep_json c | jq -e '.state == "ready" and (.attached | split(",") | index("tc-tcx") or index("tc-legacy"))'
+	ep_json c | jq -e '(.attached | split(",") | index("tc-tcx") or index("tc-legacy")) and
+		(.degraded | split(",") | (index("no-packet") or index("no-conntrack-gate")) | not)'
 	echo_server d 7001 udp
 	udp_echo c "$(pod_ip d)" 7001 20
 	[ "$(pkt c redirectedPackets)" -gt 0 ]
