@@ -15,6 +15,7 @@ test_pkgs=(
 	haproxy nginx-light curl
 	containernetworking-plugins cppcheck clang-tidy shellcheck
 	podman debootstrap python3-prometheus-client
+	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# hack/matrix.sh [--kernels "bullseye bookworm trixie sid"] [--tests "FILE..."] [--timeout S]
+#
+# The kernel matrix: for each Debian kernel (hack/vm.sh), boots it, loads a
+# node and records what the kernel let each datapath feature do, then runs
+# the given bats files there (default: every integration test). Writes
+# build/matrix/<kernel>.{features.json,tap} and build/matrix/table.md (a
+# kernel x feature table and each kernel's test count), which the README's
+# kernel table is copied from. Also runs the host's own kernel, natively.
+set -uo pipefail
+# as root; a user with sudo may run it as is (a fresh Debian has no sudo)
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then exec sudo -E -- "$0" "$@"; fi
+cd "$(dirname "$0")/.." || exit 1
+
+KERNELS="bullseye bookworm trixie sid"
+TESTS=test/integration
+TIMEOUT=3000
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernels) KERNELS=$2; shift 2 ;;
+	--tests) TESTS=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	*) sed -n '2,9p' "$0" >&2; exit 2 ;;
+	esac
+done
+OUT=build/matrix
+mkdir -p "$OUT"
+make -s -j"$(nproc)" all static test-bins || exit 1
+
+# run_here: what a kernel runs, on the host or in a guest: the features a
+# fresh node gets (CNI STATUS under a bpffs root of its own), then the tests
+run_here() { # NAME
+	cat <<EOF
+root=/sys/fs/bpf/mc-matrix-\$\$
+mkdir -p "\$root"
+echo '{"cniVersion":"1.1.0","name":"matrix","type":"meshcut","bpffsRoot":"'"\$root"'"}' |
+	CNI_COMMAND=STATUS CNI_PATH=/usr/lib/cni build/static/meshcut >/dev/null 2>&1
+build/static/meshcut status --json --bpffs-root "\$root" | jq -c '{kernel: "'"\$(uname -r)"'", features: .node.features}' > /tmp/features.json
+rm -rf "\$root"
+echo "## features \$(cat /tmp/features.json)"
+MESHCUT=\$PWD/build/static/meshcut bats --tap $TESTS
+EOF
+}
+
+for k in host $KERNELS; do
+	echo "== $k" >&2
+	if [ "$k" = host ]; then
+		bash -c "$(run_here)" > "$OUT/$k.log" 2>&1
+	else
+		hack/vm.sh "$k" --timeout "$TIMEOUT" -- bash -c "$(run_here)" > "$OUT/$k.log" 2>&1
+	fi
+	echo "rc=$?" >> "$OUT/$k.log"
+	sed -n 's/^## features //p' "$OUT/$k.log" | tail -1 > "$OUT/$k.features.json"
+	grep -E '^(not )?ok ' "$OUT/$k.log" > "$OUT/$k.tap" || true
+	echo "$k: $(grep -c '^ok' "$OUT/$k.tap") ok ($(grep -c '# skip' "$OUT/$k.tap") skipped), $(grep -c '^not ok' "$OUT/$k.tap") not ok" >&2
+done
+
+# the table: one row per kernel, one column per feature, then the tests
+{
+	feats="packet conntrack-gate socket socket-queue socket-teardown splice-guard"
+	printf '| kernel |'
+	for f in $feats; do printf ' %s |' "$f"; done
+	printf ' tests: passed / failed / skipped |\n|---|'
+	for _ in $feats; do printf -- '---|'; done
+	printf -- '---|\n'
+	for k in host $KERNELS; do
+		j=$OUT/$k.features.json
+		[ -s "$j" ] || { echo "| $k | (did not run) |"; continue; }
+		printf '| %s `%s` |' "$k" "$(jq -r .kernel "$j")"
+		for f in $feats; do
+			printf ' %s |' "$(jq -r --arg f "$f" '.features[$f] | if .on then "on" else "off: \(.program) \(.error // "")" end' "$j")"
+		done
+		t=$OUT/$k.tap
+		printf ' %s / %s / %s |\n' "$(grep '^ok' "$t" | grep -vc '# skip')" "$(grep -c '^not ok' "$t")" "$(grep -c '# skip' "$t")"
+	done
+} > "$OUT/table.md"
+cat "$OUT/table.md"
