@@ -29,6 +29,28 @@ done
 echo "== integration tests"
 TMPDIR=$run_tmp bats --tap test/integration 2>&1 | tee -a "$results"
 
+# The kernel matrix's share of every run (docs/kernels.md): tests in a qemu
+# guest booting another Debian kernel, with this machine's userspace and
+# build tree over 9p. Entries are KERNEL:FILE,...[:NAME_FILTER];
+# MESHCUT_TEST_KERNELS="" runs none.
+for entry in ${MESHCUT_TEST_KERNELS-bookworm:features,packet trixie:features trixie:socket:splice}; do
+	k=${entry%%:*}
+	rest=${entry#*:}
+	files=$(tr , '\n' <<<"${rest%%:*}" | sed 's|.*|test/integration/&.bats|' | paste -sd' ')
+	filter=()
+	[ "$rest" != "${rest#*:}" ] && filter=(-f "${rest#*:}")
+	echo "== on Debian $k's kernel, in a guest: $files ${filter[*]}"
+	# shellcheck disable=SC2086 # $files: one word per file
+	hack/vm.sh "$k" --timeout 2400 -- env MESHCUT="$MESHCUT" bats --tap "${filter[@]}" $files \
+		> "$run_tmp/vm" 2>&1
+	rc=$?
+	# each result names its kernel, so that the count tells them apart
+	sed -E "s/^((not )?ok [0-9]+ )/\1[$k] /" "$run_tmp/vm" | tee -a "$results"
+	if [ "$rc" -eq 124 ] || ! grep -qE '^(not )?ok ' "$run_tmp/vm"; then
+		echo "not ok - [$k] the guest did not run its tests (exit $rc)" | tee -a "$results"
+	fi
+done
+
 # A test must stop what it starts: anything still running with one of its
 # paths on its command line was left behind. Counted as a failure, then
 # stopped (it is ours: the paths are this run's).
