@@ -193,7 +193,7 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /run
 mkdir -p /run/netns /run/lock
-mount -t tmpfs tmpfs /tmp
+# /tmp stays the overlay's: a checkout may live under it
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf
 mount -t tmpfs tmpfs /sys/fs/cgroup

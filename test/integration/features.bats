@@ -148,15 +148,20 @@ del_leaves_nothing() {
 	del_leaves_nothing
 }
 
-@test "socket-teardown refused: sockets are only counted, never let in; the packet shortcut delivers" {
-	export MESHCUT_REFUSE=socket-teardown
-	require_feature packet conntrack-gate socket socket-queue
+# socket_counted_only FEATURE PROGRAM: with FEATURE refused, the pods'
+# sockets are counted by mc_sockops but never let into the sockhash, each
+# endpoint names FEATURE, and the packet shortcut still delivers
+socket_counted_only() {
+	local f=$1 prog=$2 other
+	for other in socket-teardown socket-queue; do
+		[ "$other" = "$f" ] || require_feature "$other"
+	done
 	two_pods
-	[ "$(feature socket-teardown state)" = forced-off ]
-	[ "$(feature socket-teardown program)" = mc_sock_sweep ]
+	[ "$(feature "$f" state)" = forced-off ]
+	[ "$(feature "$f" program)" = "$prog" ]
 	[ "$(feature socket on)" = true ]
-	[ ! -e "$BPFFS/progs/mc_sock_sweep" ]
-	ep_json a | jq -e '(.degraded | split(",") | index("no-socket-teardown")) and (.attached | split(",") | index("sockops"))'
+	ep_json a | jq -e --arg d "no-$f" --arg r "$f off" \
+		'(.degraded | split(",") | index($d)) and (.reason | startswith($r)) and (.attached | split(",") | index("sockops"))'
 	traffic
 	shortcuts_as_features_say
 	[ "$(sock a activeEstablished)" -ge 1 ]
@@ -164,18 +169,17 @@ del_leaves_nothing() {
 	del_leaves_nothing
 }
 
+@test "socket-teardown refused: sockets are only counted, never let in; the packet shortcut delivers" {
+	export MESHCUT_REFUSE=socket-teardown
+	require_feature packet conntrack-gate socket
+	socket_counted_only socket-teardown mc_sock_sweep
+	[ ! -e "$BPFFS/progs/mc_sock_sweep" ]
+}
+
 @test "socket-queue refused: sockets are only counted, and each endpoint says why" {
 	export MESHCUT_REFUSE=socket-queue
-	require_feature packet conntrack-gate socket socket-teardown
-	two_pods
-	[ "$(feature socket-queue state)" = forced-off ]
-	[ "$(feature socket-queue program)" = sk_psock.msg_tot_len ]
-	ep_json a | jq -e '(.degraded | split(",") | index("no-socket-queue")) and (.reason | startswith("socket-queue off"))'
-	traffic
-	shortcuts_as_features_say
-	[ "$(sock a activeEstablished)" -ge 1 ]
-	[ "$(map_keys mc_socks_v1)" = "[]" ]
-	del_leaves_nothing
+	require_feature packet conntrack-gate socket
+	socket_counted_only socket-queue sk_psock.msg_tot_len
 }
 
 @test "splice-guard refused: with spliceGuard required the pod's sockets stay on TCP, and status says so" {

@@ -342,3 +342,33 @@ sample() { # JSON NAME [POD]: a sample's value
 	# ":PORT", as the DaemonSet passes it, is every address, IPv6 too
 	[ "$(nsn curl -s -o /dev/null -w '%{http_code}' --max-time 3 'http://[::1]:9765/metrics')" = 200 ]
 }
+
+@test "agent metrics: each datapath feature on or off, and for each one off the program, errno and why" {
+	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
+	MESHCUT_REFUSE=socket-teardown add_pod a
+	calico
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" \
+		--ready-file "$T/ready" --metrics :9765 2> "$T/agent.log" 3>&- &
+	AGENT=$!
+	wait_for 5 test -e "$T/ready"
+	m=$(metrics)
+	jq -e '.families.meshcut_node_feature.type == "gauge"' <<<"$m"
+	st=$(status_json)
+	# one sample per feature, 1 exactly when status says it is on
+	for f in $(jq -r '.node.features | keys[]' <<<"$st"); do
+		on=$(jq -r --arg f "$f" 'if .node.features[$f].on then 1 else 0 end' <<<"$st")
+		got=$(jq -r --arg f "$f" '[.samples[] | select(.name == "meshcut_node_feature" and .labels.feature == $f)] |
+			if length == 1 then .[0].value else "none" end' <<<"$m")
+		[ "$got" = "$on" ] || { echo "$f: metrics $got, status $on"; false; }
+	done
+	[ "$(jq '[.samples[] | select(.name == "meshcut_node_feature")] | length' <<<"$m")" = \
+		"$(jq '.node.features | length' <<<"$st")" ]
+	# the refused one, in the node's words
+	jq -e '[.samples[] | select(.name == "meshcut_node_feature_off_info" and .labels.feature == "socket-teardown")] |
+		length == 1 and .[0].value == 1 and .[0].labels.state == "forced-off" and
+		.[0].labels.program == "mc_sock_sweep" and .[0].labels.errno == "1" and
+		(.[0].labels.reason | startswith("MESHCUT_REFUSE="))' <<<"$m"
+	# and no off-info for a feature that is on
+	jq -e --argjson st "$st" '[.samples[] | select(.name == "meshcut_node_feature_off_info") | .labels.feature] |
+		all(. as $f | $st.node.features[$f].on | not)' <<<"$m"
+}
