@@ -48,7 +48,7 @@ TOOL_BPF  := $(patsubst test/tools/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard test
 STATIC_LIBS := -lbpf -lelf -lz -lzstd
 CJSON_SRC   ?= $(BUILD)/deps/cjson
 
-.PHONY: FORCE all static deps test test-bins test-unit test-integration check demo clean help
+.PHONY: FORCE all static deps test test-bins test-unit test-integration vmtest matrix check demo clean help
 
 all: $(BUILD)/meshcut
 
@@ -58,6 +58,8 @@ help:
 	@echo "make deps       install build/test dependencies (Debian, as root)"
 	@echo "make test       unit + integration tests (root)"
 	@echo "make check      static analysis (cppcheck, clang-tidy)"
+	@echo "make vmtest KERNEL=bookworm [TESTS=...]   the tests on a Debian kernel, in qemu"
+	@echo "make matrix     every kernel: features and tests (build/matrix/table.md)"
 	@echo "make demo       namespace 'cluster' demo (root)"
 	@echo "V=1             show commands"
 
@@ -141,6 +143,16 @@ test-integration: $(BUILD)/meshcut $(TOOL_BINS) $(TOOL_BPF)
 # Everything, with one closing count (what hack/test.sh and CI run).
 test: all test-bins
 	$(Q)hack/test.sh --no-deps
+
+# The suite (or TESTS) on another kernel: Debian's bullseye, bookworm,
+# trixie or sid, booted in qemu with this machine's userspace (hack/vm.sh).
+KERNEL ?= bookworm
+TESTS  ?= test/integration
+vmtest: all static test-bins
+	$(Q)hack/vm.sh $(KERNEL) -- env MESHCUT=$(CURDIR)/$(BUILD)/static/meshcut bats --tap $(TESTS)
+
+matrix: all static test-bins
+	$(Q)hack/matrix.sh
 
 # unknownMacro: cppcheck cannot expand libbpf's LIBBPF_OPTS();
 # readdirCalled: readdir_r is deprecated by glibc and the plugin is single-threaded.

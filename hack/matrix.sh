@@ -73,5 +73,40 @@ done
 		t=$OUT/$k.tap
 		printf ' %s / %s / %s |\n' "$(grep '^ok' "$t" | grep -vc '# skip')" "$(grep -c '^not ok' "$t")" "$(grep -c '# skip' "$t")"
 	done
+
+	# the kernel hazards of the socket shortcut: each is a test of
+	# socket.bats; "ok" means the hazard was handled (no byte lost or
+	# reordered), "skip" that the socket shortcut is off on that kernel
+	echo
+	printf '| hazard (socket.bats test) |'
+	for k in host $KERNELS; do printf ' %s |' "$k"; done
+	printf '\n|---|'
+	for _ in host $KERNELS; do printf -- '---|'; done
+	printf '\n'
+	while IFS='|' read -r name pat; do
+		printf '| %s |' "$name"
+		for k in host $KERNELS; do
+			line=$(grep -E "^(not )?ok [0-9]+ $pat" "$OUT/$k.tap" 2>/dev/null | head -1)
+			case $line in
+			"") r="not run" ;;
+			"not ok"*) r="**failed**" ;;
+			*"# skip"*) r="skip" ;;
+			*) r="ok" ;;
+			esac
+			printf ' %s |' "$r"
+		done
+		printf '\n'
+	done <<'HAZARDS'
+mid-stream insert (connections made before ADD)|connections made before ADD
+never-reading peer (bounded queue)|a receiver that never reads
+slow reader behind a fast writer|integrity: a slow reader
+v4-mapped dual-stack listener|pod to pod through a dual-stack listener
+half-close, 1 B to 1 MiB writes, concurrent streams|integrity: concurrent streams
+blocking reader with signals|kernel hazard: blocking readers
+splice(2) reader after redirected bytes|splice guard: a splice\(2\) reader
+splice(2) reader from the first byte|splice guard: a reader splicing
+sendfile (nginx)|nginx serving a file
+FIONREAD with redirected bytes|kernel hazard: FIONREAD
+HAZARDS
 } > "$OUT/table.md"
 cat "$OUT/table.md"
