@@ -46,6 +46,24 @@ int ep_attach_sockops(const struct mc_node *node, const struct mc_ep_key *key,
 int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
 		      struct mc_endpoint *ep);
 
+/* One piece an endpoint is made of (a tc program on the veth, sockops on
+ * the cgroup, datapath entries): how it is taken down (ep may be NULL: no
+ * record, only what is pinned), checked against the kernel (CHECK; 0, or
+ * -1 with msg set) and moved to newly pinned programs (NULL: none). */
+struct ep_piece {
+	const char *name;
+	void (*detach)(const struct mc_node *node, const struct mc_endpoint *ep,
+		       const struct mc_ep_paths *p);
+	int (*verify)(const struct mc_node *node, const struct mc_endpoint *ep,
+		      const struct mc_ep_paths *p, char *msg, size_t n);
+	void (*upgrade)(const struct mc_node *node, const struct mc_ep_key *key,
+			const struct mc_endpoint *ep, const struct mc_ep_paths *p);
+};
+extern const struct ep_piece ep_tc_piece, ep_sockops_piece, ep_datapath_piece;
+
+/* Whether ifindex is still the veth called name (ifindexes are reused). */
+bool ep_veth_still_ours(__u32 ifindex, const char *name);
+
 /* Remove everything this endpoint made: links, our legacy filter (and the
  * clsact qdisc if we created it and it is empty), datapath entries it owns,
  * its counters, its record and its directories. ep may be NULL (no record):

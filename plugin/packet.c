@@ -14,19 +14,11 @@
 #include <bpf/bpf.h>
 #include <linux/pkt_sched.h>
 
+#include "bpfobj.h"
 #include "compat.h"
 #include "log.h"
 #include "nl.h"
 #include "packet.h"
-
-static int tcx_count(__u32 ifindex, int type)
-{
-	LIBBPF_OPTS(bpf_prog_query_opts, q);
-
-	if (bpf_prog_query_opts((int)ifindex, (enum bpf_attach_type)type, &q) < 0)
-		return errno == EINVAL || errno == EOPNOTSUPP ? 0 : -errno; /* no tcx: none */
-	return (int)q.prog_cnt;
-}
 
 void pkt_flags_probe(const struct mc_conf *conf, struct mc_endpoint *ep)
 {

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The datapath piece of an endpoint: its entries in mc_dp_v1 (pod IP ->
+ * delivery), mc_veth_v1 and mc_netns_v1 (-> owner slot), each carrying the
+ * endpoint's slot so that only the owner's DEL removes it. Write, detach
+ * and verify, for endpoint.c's table of pieces. */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "endpoint.h"
+#include "log.h"
+
+static void dp_key_of(const struct mc_addr *a, struct mc_dp_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = a->family;
+	memcpy(k->addr, a->addr, sizeof(k->addr));
+}
+
+int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
+		      struct mc_endpoint *ep)
+{
+	struct mc_ep_ref ref = { .slot = ep->slot, .flags = ep->pkt_flags };
+	int ret;
+
+	/* Record the keys before writing them, so that a DEL after a crash
+	 * right here still knows what to remove. */
+	ep->attached |= MC_ATT_DATAPATH | MC_ATT_VETH_REF | MC_ATT_NETNS_REF;
+	ret = ep_store(node, key, ep);
+	if (ret < 0)
+		goto fail;
+	if (ep->veth_ifindex &&
+	    bpf_map_update_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &ref, BPF_ANY) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (ep->netns_cookie &&
+	    bpf_map_update_elem(node->maps[MC_MAP_NETNS], &ep->netns_cookie, &ref, BPF_ANY) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
+		struct mc_dp_value v = { .veth_ifindex = ep->veth_ifindex, .slot = ep->slot,
+					 .flags = ep->pkt_flags };
+		struct mc_dp_key k;
+
+		if (!ep->veth_ifindex)
+			break; /* nowhere to deliver to */
+		dp_key_of(&ep->addrs[i], &k);
+		memcpy(v.pod_mac, ep->pod_mac, 6);
+		memcpy(v.veth_mac, ep->veth_mac, 6);
+		/* BPF_ANY: a newer pod owns a reused IP; the stale owner's DEL
+		 * deletes only entries that still carry its slot. */
+		if (bpf_map_update_elem(node->maps[MC_MAP_DP], &k, &v, BPF_ANY) < 0) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	ep_degrade(ep, MC_DEG_DATAPATH, "cannot write datapath entries: %s", strerror(-ret));
+	return ret;
+}
+
+/* Delete key from map only if its value still names our slot. */
+static void del_owned(int map, const void *key, size_t vsz, __u32 slot)
+{
+	union {
+		struct mc_dp_value dp;
+		struct mc_ep_ref ref;
+	} v;
+
+	if (vsz > sizeof(v) || bpf_map_lookup_elem(map, key, &v) < 0)
+		return;
+	if ((vsz == sizeof(v.dp) ? v.dp.slot : v.ref.slot) == slot)
+		bpf_map_delete_elem(map, key);
+}
+
+static void datapath_detach(const struct mc_node *node, const struct mc_endpoint *ep,
+			    const struct mc_ep_paths *p)
+{
+	(void)p;
+	if (!ep)
+		return; /* without a record, GC removes entries no record owns */
+	if (node->maps[MC_MAP_DP] >= 0)
+		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
+			struct mc_dp_key k;
+
+			dp_key_of(&ep->addrs[i], &k);
+			del_owned(node->maps[MC_MAP_DP], &k, sizeof(struct mc_dp_value), ep->slot);
+		}
+	if (node->maps[MC_MAP_VETH] >= 0 && ep->veth_ifindex)
+		del_owned(node->maps[MC_MAP_VETH], &ep->veth_ifindex, sizeof(struct mc_ep_ref),
+			  ep->slot);
+	if (node->maps[MC_MAP_NETNS] >= 0 && ep->netns_cookie)
+		del_owned(node->maps[MC_MAP_NETNS], &ep->netns_cookie, sizeof(struct mc_ep_ref),
+			  ep->slot);
+}
+
+static int datapath_verify(const struct mc_node *node, const struct mc_endpoint *ep,
+			   const struct mc_ep_paths *p, char *msg, size_t n)
+{
+	struct mc_ep_ref r;
+
+	(void)p;
+	if (ep->attached & MC_ATT_DATAPATH) {
+		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS && ep->veth_ifindex; i++) {
+			struct mc_dp_key k;
+			struct mc_dp_value v;
+			char a[64];
+
+			dp_key_of(&ep->addrs[i], &k);
+			if (bpf_map_lookup_elem(node->maps[MC_MAP_DP], &k, &v) < 0 || v.slot != ep->slot ||
+			    v.veth_ifindex != ep->veth_ifindex)
+				return mc_msg(msg, n, "datapath entry for %s is missing or stale",
+					      mc_addr_str(&ep->addrs[i], a, sizeof(a))), -1;
+		}
+	}
+	if ((ep->attached & MC_ATT_VETH_REF) && ep->veth_ifindex &&
+	    (bpf_map_lookup_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &r) < 0 ||
+	     r.slot != ep->slot))
+		return mc_msg(msg, n, "veth entry for ifindex %u is missing or stale", ep->veth_ifindex), -1;
+	if ((ep->attached & MC_ATT_NETNS_REF) && ep->netns_cookie &&
+	    (bpf_map_lookup_elem(node->maps[MC_MAP_NETNS], &ep->netns_cookie, &r) < 0 ||
+	     r.slot != ep->slot))
+		return mc_msg(msg, n, "netns entry is missing or stale"), -1;
+	return 0;
+}
+
+const struct ep_piece ep_datapath_piece = {
+	.name = "datapath",
+	.detach = datapath_detach,
+	.verify = datapath_verify,
+	.upgrade = NULL, /* map entries name no program */
+};
