@@ -12,6 +12,9 @@
 #define MC_MAX_ADDRS 4	      /* pod IPs kept per endpoint */
 #define MC_IFNAMSIZ 16
 
+/* elements of an array (not a pointer) */
+#define MC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define MC_AF_INET 2
 #define MC_AF_INET6 10
 

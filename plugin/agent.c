@@ -65,7 +65,7 @@ static void add_ino(struct netns_set *s, const char *path)
 {
 	struct stat st;
 
-	if (s->n < (int)(sizeof(s->ino) / sizeof(s->ino[0])) && stat(path, &st) == 0)
+	if (s->n < (int)MC_ARRAY_SIZE(s->ino) && stat(path, &st) == 0)
 		s->ino[s->n++] = st.st_ino;
 }
 
@@ -88,7 +88,7 @@ static void live_netns(const struct mc_install *o, struct netns_set *s)
 	}
 	if (dir)
 		closedir(dir);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < MC_ARRAY_SIZE(dirs); i++) {
 		snprintf(p, sizeof(p), "%s%s", o->host_root, dirs[i]);
 		dir = opendir(p);
 		while (dir && (d = readdir(dir))) {
@@ -111,10 +111,8 @@ struct sweep {
 static int sweep_one(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
 {
 	struct sweep *sw = data;
-	struct mc_link l;
 
-	if (ep->veth_ifindex && nl_link_get((int)ep->veth_ifindex, NULL, &l) == 0 &&
-	    !strcmp(l.name, ep->veth_name))
+	if (ep_veth_still_ours(ep->veth_ifindex, ep->veth_name))
 		return 0; /* veth still there */
 	for (int i = 0; i < sw->live.n; i++)
 		if (ep->netns_ino && sw->live.ino[i] == ep->netns_ino)

@@ -30,7 +30,7 @@ int cgroup2_mount(char *out, size_t n)
 	char line[4096], found[MC_PATH_MAX] = "";
 	FILE *f;
 
-	for (size_t i = 0; i < sizeof(preferred) / sizeof(preferred[0]); i++) {
+	for (size_t i = 0; i < MC_ARRAY_SIZE(preferred); i++) {
 		if (cgroup_is_cgroup2(preferred[i]) == 1) {
 			snprintf(out, n, "%s", preferred[i]);
 			return 0;

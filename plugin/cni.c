@@ -15,7 +15,7 @@
 const char *const cni_supported_versions[] = { "0.3.0", "0.3.1", "0.4.0",
 						"1.0.0", "1.1.0" };
 const size_t cni_n_supported_versions =
-	sizeof(cni_supported_versions) / sizeof(cni_supported_versions[0]);
+	MC_ARRAY_SIZE(cni_supported_versions);
 
 int mc_fail(struct mc_err *err, int code, const char *msg, const char *fmt, ...)
 {
@@ -41,6 +41,17 @@ void mc_msg(char *buf, size_t n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
+}
+
+void mc_vdegrade(uint32_t *bits, char *reason, size_t n, uint32_t bit, const char *fmt, va_list ap)
+{
+	char why[512];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	*bits |= bit;
+	log_warn("endpoint degraded: %s", why);
+	if (n && !reason[0])
+		snprintf(reason, n, "%.*s", (int)n - 1, why);
 }
 
 void cni_print_error(const char *cni_version, const struct mc_err *err)
@@ -127,7 +138,7 @@ static const struct {
 
 enum cni_command cni_command_parse(const char *s)
 {
-	for (size_t i = 0; s && i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; s && i < MC_ARRAY_SIZE(commands); i++)
 		if (strcmp(s, commands[i].name) == 0)
 			return commands[i].cmd;
 	return CNI_CMD_NONE;
@@ -203,7 +214,7 @@ static int parse_cni_args(struct mc_env *env, const char *args, struct mc_err *e
 			return mc_fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_ARGS",
 				       "pair '%s' is not KEY=VALUE", tok);
 		*eq = '\0';
-		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		for (size_t i = 0; i < MC_ARRAY_SIZE(known); i++) {
 			if (strcmp(tok, known[i].key) != 0)
 				continue;
 			if (eq[1] && !valid_k8s_token(eq + 1, known[i].max))

@@ -86,11 +86,18 @@ int mc_print_json(const struct cJSON *o);
 int mc_read_all(int fd, char **out, size_t *len, struct mc_err *err);
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Messages: formatted into buf, cut at n (a message may be cut, a path
  * never: use mc_fmt for those). */
 void mc_msg(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Degraded: set bit in *bits, and write the reason into reason[] if it is
+ * still empty (the first reason is the one to read); every one is logged. */
+void mc_vdegrade(uint32_t *bits, char *reason, size_t n, uint32_t bit, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 /* snprintf into an array, -ENAMETOOLONG instead of a silently cut string */
 #define mc_fmt(buf, ...) \

@@ -276,12 +276,17 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	if (get_string(root, "cniVersion", conf->cni_version, sizeof(conf->cni_version), true, err) < 0)
 		return -1;
 	if (!cni_version_supported(conf->cni_version)) {
-		char v[sizeof(conf->cni_version)];
+		char v[sizeof(conf->cni_version)], list[128];
+		size_t off = 0;
 
 		strcpy(v, conf->cni_version);
 		conf->cni_version[0] = '\0'; /* the error itself is printed as 1.1.0 */
+		/* from the one table VERSION prints too */
+		for (size_t i = 0; i < cni_n_supported_versions; i++)
+			off += (size_t)snprintf(list + off, off < sizeof(list) ? sizeof(list) - off : 0,
+						"%s\"%s\"", i ? ", " : "", cni_supported_versions[i]);
 		return mc_fail(err, CNI_ERR_INCOMPATIBLE_VERSION, "incompatible CNI versions",
-			       "config is \"%s\", plugin supports [\"0.3.0\", \"0.3.1\", \"0.4.0\", \"1.0.0\", \"1.1.0\"]", v);
+			       "config is \"%s\", plugin supports [%s]", v, list);
 	}
 	if (get_string(root, "name", conf->name, sizeof(conf->name), true, err) < 0)
 		return -1;

@@ -20,12 +20,12 @@ static const char *const state_names[] = {
 	[MC_FEAT_UNKNOWN] = "unknown", [MC_FEAT_ON] = "on", [MC_FEAT_REFUSED] = "refused",
 	[MC_FEAT_NEEDS] = "off", [MC_FEAT_FORCED] = "forced-off",
 };
-_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == MC_FEAT_FORCED + 1,
+_Static_assert(MC_ARRAY_SIZE(state_names) == MC_FEAT_FORCED + 1,
 	       "a name for every feature state");
 
 const char *mc_feature_state_name(__u32 state)
 {
-	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "unknown";
+	return state < MC_ARRAY_SIZE(state_names) ? state_names[state] : "unknown";
 }
 
 bool node_feature_on(const struct mc_node *node, enum mc_feature_id id)

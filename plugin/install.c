@@ -38,24 +38,59 @@
 #define MAX_CONF (1 << 20)
 #define MAX_BIN (64 << 20)
 
+/* Each command's options, one table each: an option of another command is
+ * an error here (install --metrics), as getopt says it. */
+struct opt_def {
+	const char *name;
+	int val;
+	const char *arg; /* its argument's name, NULL for a flag */
+};
+#define OPT_HOST { "host-root", 'H', "DIR" }
+#define OPT_BIN { "cni-bin-dir", 'b', "DIR" }
+#define OPT_CONF { "cni-conf-dir", 'c', "DIR" }
+#define OPT_CONFLIST { "conflist", 'f', "FILE" }
+#define OPT_BPFFS { "bpffs-root", 'r', "DIR" }
+#define OPT_ENTRY { "entry", 'e', "JSON" }
+#define OPT_WAIT { "wait", 'w', "SECONDS" }
+#define MAX_OPTS 12
+static const struct cmd_opts {
+	const char *cmd;
+	struct opt_def opts[MAX_OPTS];
+} cmd_opts[] = {
+	{ "install", { OPT_HOST, OPT_BIN, OPT_CONF, OPT_CONFLIST, OPT_BPFFS, OPT_ENTRY, OPT_WAIT } },
+	{ "uninstall", { OPT_HOST, OPT_BIN, OPT_CONF, OPT_BPFFS } },
+	{ "agent",
+	  { OPT_HOST, OPT_BIN, OPT_CONF, OPT_CONFLIST, OPT_BPFFS, OPT_ENTRY, OPT_WAIT,
+	    { "uninstall-on-term", 'u', NULL }, { "ready-file", 'R', "FILE" },
+	    { "metrics", 'M', "ADDR:PORT" } } },
+};
+
+static int usage(const struct cmd_opts *c)
+{
+	fprintf(stderr, "usage: meshcut %s", c->cmd);
+	for (int i = 0; i < MAX_OPTS && c->opts[i].name; i++)
+		fprintf(stderr, "%s[--%s%s%s]", i && i % 4 == 0 ? "\n       " : " ", c->opts[i].name,
+			c->opts[i].arg ? " " : "", c->opts[i].arg ? c->opts[i].arg : "");
+	fputc('\n', stderr);
+	return 2;
+}
+
 int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o)
 {
-	static const struct option opts[] = {
-		{ "host-root", required_argument, NULL, 'H' },
-		{ "cni-bin-dir", required_argument, NULL, 'b' },
-		{ "cni-conf-dir", required_argument, NULL, 'c' },
-		{ "conflist", required_argument, NULL, 'f' },
-		{ "bpffs-root", required_argument, NULL, 'r' },
-		{ "entry", required_argument, NULL, 'e' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "uninstall-on-term", no_argument, NULL, 'u' },
-		{ "ready-file", required_argument, NULL, 'R' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option opts[MAX_OPTS + 1];
+	const struct cmd_opts *co = NULL;
 	char *end;
-	int c;
+	int c, n;
 
+	for (size_t i = 0; i < MC_ARRAY_SIZE(cmd_opts); i++)
+		if (strcmp(cmd_opts[i].cmd, cmd) == 0)
+			co = &cmd_opts[i];
+	if (!co)
+		return 2;
+	memset(opts, 0, sizeof(opts));
+	for (n = 0; n < MAX_OPTS && co->opts[n].name; n++)
+		opts[n] = (struct option){ co->opts[n].name, co->opts[n].arg ? required_argument : no_argument,
+					   NULL, co->opts[n].val };
 	memset(o, 0, sizeof(*o));
 	strcpy(o->bin_dir, "/opt/cni/bin");
 	strcpy(o->conf_dir, "/etc/cni/net.d");
@@ -80,26 +115,26 @@ int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o)
 		case 'w':
 			o->wait_s = (int)strtol(optarg, &end, 10);
 			if (*end || o->wait_s < 0 || o->wait_s > 3600)
-				goto usage;
+				return usage(co);
 			break;
 		default:
-			goto usage;
+			return usage(co);
 		}
 		if (dst && (size_t)snprintf(dst, dn, "%s", optarg) >= dn)
-			goto usage;
+			return usage(co);
 	}
-	if (optind != argc || strchr(o->conflist, '/'))
-		goto usage;
+	if (optind != argc) {
+		fprintf(stderr, "meshcut %s: unexpected argument '%s'\n", cmd, argv[optind]);
+		return usage(co);
+	}
+	if (strchr(o->conflist, '/')) {
+		fprintf(stderr, "meshcut %s: --conflist takes a file name in the conf dir, not a path\n", cmd);
+		return usage(co);
+	}
 	/* these commands talk to a person or a pod log: info on stderr */
 	mc_log_open(NULL, MC_LOG_INFO);
 	mc_log_context(cmd, NULL, NULL);
 	return 0;
-usage:
-	fprintf(stderr,
-		"usage: meshcut %s [--host-root DIR] [--cni-bin-dir DIR] [--cni-conf-dir DIR]\n"
-		"       [--conflist FILE] [--entry JSON] [--wait SECONDS] [--bpffs-root DIR]%s\n",
-		cmd, !strcmp(cmd, "agent") ? "\n       [--uninstall-on-term] [--ready-file FILE] [--metrics ADDR:PORT]" : "");
-	return 2;
 }
 
 int install_host_path(const struct mc_install *o, const char *p, char *out, size_t n)

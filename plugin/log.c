@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "mc_common.h"
 
 static int log_fd = STDERR_FILENO;
 static enum mc_log_level log_level = MC_LOG_WARN;
@@ -27,7 +28,7 @@ static const char *const level_names[] = {
 
 int mc_log_level_parse(const char *s, enum mc_log_level *out)
 {
-	for (unsigned int i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (unsigned int i = 0; i < MC_ARRAY_SIZE(level_names); i++) {
 		if (strcmp(s, level_names[i]) == 0) {
 			*out = (enum mc_log_level)i;
 			return 0;

@@ -74,7 +74,7 @@ static int cni_main(void)
 	if (mc_log_open(ctx.conf.log_file, ctx.conf.log_level) < 0)
 		log_warn("cannot open logFile %s, logging to stderr", ctx.conf.log_file);
 
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (size_t i = 0; i < MC_ARRAY_SIZE(cmds); i++)
 		if (cmds[i].cmd == ctx.env.command)
 			ret = cmds[i].fn(&ctx);
 out:
@@ -95,7 +95,7 @@ static void usage(FILE *f)
 	fprintf(f, "meshcut %s: chained CNI plugin that shortens service-mesh data paths\n\n"
 		   "As a CNI plugin: run by the container runtime with CNI_COMMAND set.\n"
 		   "Commands:\n", MC_VERSION);
-	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+	for (size_t i = 0; i < MC_ARRAY_SIZE(subcmds); i++)
 		fprintf(f, "  %-10s %s\n", subcmds[i].name, subcmds[i].help);
 	fprintf(f, "  %-10s %s\n", "version", "print the version");
 }
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		printf("meshcut %s\n", MC_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+	for (size_t i = 0; i < MC_ARRAY_SIZE(subcmds); i++)
 		if (!strcmp(argv[1], subcmds[i].name))
 			return subcmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "meshcut: unknown command '%s'\n", argv[1]);

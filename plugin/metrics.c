@@ -226,7 +226,7 @@ void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
 	node_close(&node);
 
 	head(f, "endpoints", "gauge", "Endpoints on this node by state.");
-	for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+	for (size_t s = 0; s < MC_ARRAY_SIZE(states); s++) {
 		unsigned int n = 0;
 
 		for (size_t i = 0; i < c.n; i++)

@@ -251,7 +251,7 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 
 	const char *subdirs[] = { "maps", "progs", "links", "endpoints" };
 
-	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+	for (size_t i = 0; i < MC_ARRAY_SIZE(subdirs); i++) {
 		if (path_join(p, sizeof(p), root, subdirs[i]) < 0 || (ret = mkdir_p1(p)) < 0) {
 			ret = ret ? ret : -ENAMETOOLONG;
 			mc_msg(why, why_len, "cannot create %s/%s: %s", root, subdirs[i], strerror(-ret));

@@ -60,7 +60,7 @@ static const struct feat_obj {
 	{ "mc_guard", mc_guard_bpf__elf_bytes, NULL, MC_FEAT_SPLICE_GUARD, NO_FEATURE,
 	  BIT(MC_FEAT_SOCKET), false },
 };
-#define N_OBJS (sizeof(feat_objs) / sizeof(feat_objs[0]))
+#define N_OBJS MC_ARRAY_SIZE(feat_objs)
 
 uint64_t node_embedded_hash(void)
 {
@@ -370,7 +370,7 @@ int node_load(struct mc_node *node, char *why, size_t why_len)
 	for (__u32 i = 0; i < MC_FEAT_COUNT && node->maps[MC_MAP_FEATURES] >= 0; i++)
 		if (bpf_map_update_elem(node->maps[MC_MAP_FEATURES], &i, &node->features[i], BPF_ANY) < 0)
 			log_warn("cannot record feature %s: %s", mc_feature_names[i], strerror(errno));
-	for (size_t i = 0; i < sizeof(obsolete_maps) / sizeof(obsolete_maps[0]); i++) {
+	for (size_t i = 0; i < MC_ARRAY_SIZE(obsolete_maps); i++) {
 		snprintf(p, sizeof(p), "%s/maps/%s", node->root, obsolete_maps[i]);
 		if (unlink(p) == 0)
 			log_info("removed %s, replaced by a newer layout", p);

@@ -17,11 +17,8 @@ static void degrade(struct mc_pod *pod, uint32_t bit, const char *fmt, ...)
 {
 	va_list ap;
 
-	pod->degraded |= bit;
-	if (pod->reason[0])
-		return;
 	va_start(ap, fmt);
-	vsnprintf(pod->reason, sizeof(pod->reason), fmt, ap);
+	mc_vdegrade(&pod->degraded, pod->reason, sizeof(pod->reason), bit, fmt, ap);
 	va_end(ap);
 }
 

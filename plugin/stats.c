@@ -49,9 +49,9 @@ const struct mc_stat_field mc_stat_fields[] = {
 	  sock_splice_refused),
 };
 
-const size_t mc_stat_fields_n = sizeof(mc_stat_fields) / sizeof(mc_stat_fields[0]);
+const size_t mc_stat_fields_n = MC_ARRAY_SIZE(mc_stat_fields);
 
 /* every counter of struct mc_stats has its row */
-_Static_assert(sizeof(mc_stat_fields) / sizeof(mc_stat_fields[0]) ==
+_Static_assert(MC_ARRAY_SIZE(mc_stat_fields) ==
 		       sizeof(struct mc_stats) / sizeof(__u64),
 	       "a counter of mc_stats has no name");

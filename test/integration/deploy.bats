@@ -53,7 +53,10 @@ setup() {
 	for c in initContainers containers; do
 		mapfile -t args < <(jq -r ".${c}[0].args[]" <<<"$ds")
 		# in a netns of its own: the agent's metrics port is not the host's
-		run unshare --net timeout 3 "$MESHCUT" "${args[@]}" --host-root /nonexistent --wait 0 --ready-file "$BATS_TEST_TMPDIR/ready"
+		# (each command takes only its own options: --ready-file is the agent's)
+		extra=(--host-root /nonexistent --wait 0)
+		[ "${args[0]}" = agent ] && extra+=(--ready-file "$BATS_TEST_TMPDIR/ready")
+		run unshare --net timeout 3 "$MESHCUT" "${args[@]}" "${extra[@]}"
 		[ "$status" -ne 2 ] || { echo "$output"; false; }
 	done
 }

@@ -372,3 +372,21 @@ sample() { # JSON NAME [POD]: a sample's value
 	jq -e --argjson st "$st" '[.samples[] | select(.name == "meshcut_node_feature_off_info") | .labels.feature] |
 		all(. as $f | $st.node.features[$f].on | not)' <<<"$m"
 }
+
+@test "each command takes only its own options: another command's option or a stray argument is an error" {
+	run -2 "$MESHCUT" install --host-root "$H" --metrics :9765
+	[[ "$output" == *"unrecognized option '--metrics'"* ]]
+	[[ "$output" == *"usage: meshcut install "* ]]
+	[[ "$output" != *"[--metrics"* ]]
+	run -2 "$MESHCUT" uninstall --host-root "$H" --wait 5
+	[[ "$output" == *"unrecognized option '--wait'"* ]]
+	run -2 "$MESHCUT" install --host-root "$H" stray
+	[[ "$output" == *"unexpected argument 'stray'"* ]]
+	run -2 "$MESHCUT" install --host-root "$H" --conflist /etc/cni/net.d/x.conflist
+	[[ "$output" == *"--conflist takes a file name"* ]]
+	# the agent takes its own
+	run -2 "$MESHCUT" agent --host-root "$H" --nope
+	[[ "$output" == *"[--metrics ADDR:PORT]"* ]]
+	# nothing was installed by any of them
+	[ -z "$(ls -A "$H/opt/cni/bin")" ]
+}
