@@ -6,6 +6,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "maps.h"
 #include "mc_endpoint.h"
 #include "mc_node.h"
@@ -19,14 +21,14 @@ struct {
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, struct mc_ep_key);
 	__type(value, struct mc_endpoint);
-} mc_endpoints_v1 SEC(".maps");
+} MC_ENDPOINTS_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct mc_node_info);
-} mc_node_v1 SEC(".maps");
+} MC_NODE_MAP SEC(".maps");
 
 /* One entry per feature (MC_FEAT_*): on, or off and why. */
 struct {
@@ -34,4 +36,4 @@ struct {
 	__uint(max_entries, MC_FEAT_MAX);
 	__type(key, __u32);
 	__type(value, struct mc_feature);
-} mc_features_v1 SEC(".maps");
+} MC_FEATURES_MAP SEC(".maps");

@@ -4,6 +4,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "maps.h"
 #include "sock.h"
 
@@ -63,7 +65,7 @@ int mc_splice_guard(unsigned long long *ctx)
 	so = (void *)bpf_sock_from_file(file);
 	if (!so || !so->sk)
 		return 0;
-	me = bpf_sk_storage_get(&mc_sk_v3, so->sk, 0, 0);
+	me = bpf_sk_storage_get(&MC_SK_MAP, so->sk, 0, 0);
 	if (!me || (me->flags & MC_SK_OUT) || inbound_drained(me))
 		return 0;
 	st = stats_of(me->slot);

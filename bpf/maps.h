@@ -11,6 +11,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "mc_common.h"
 #include "mc_datapath.h"
 #include "mc_sock.h"
@@ -21,28 +23,28 @@ struct {
 	__uint(max_entries, MC_MAX_ENDPOINTS * MC_MAX_ADDRS);
 	__type(key, struct mc_dp_key);
 	__type(value, struct mc_dp_value);
-} mc_dp_v1 SEC(".maps");
+} MC_DP_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, __u32);
 	__type(value, struct mc_ep_ref);
-} mc_veth_v1 SEC(".maps");
+} MC_VETH_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, __u64);
 	__type(value, struct mc_ep_ref);
-} mc_netns_v1 SEC(".maps");
+} MC_NETNS_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, __u32);
 	__type(value, struct mc_stats);
-} mc_stats_v2 SEC(".maps");
+} MC_STATS_MAP SEC(".maps");
 
 /* per-endpoint socket shortcut settings, written by the plugin at ADD */
 struct {
@@ -50,13 +52,13 @@ struct {
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, __u32);
 	__type(value, struct mc_sock_cfg);
-} mc_sockcfg_v1 SEC(".maps");
+} MC_SOCKCFG_MAP SEC(".maps");
 
 static __always_inline struct mc_stats *stats_of(__u32 slot)
 {
 	if (slot == 0 || slot >= MC_MAX_ENDPOINTS)
 		return 0;
-	return bpf_map_lookup_elem(&mc_stats_v2, &slot);
+	return bpf_map_lookup_elem(&MC_STATS_MAP, &slot);
 }
 
 #endif

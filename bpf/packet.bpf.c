@@ -8,6 +8,8 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "maps.h"
 #include "packet.h"
 
@@ -24,10 +26,10 @@ int mc_tc_ingress(struct __sk_buff *skb)
 	struct mc_ep_ref *ref;
 	struct mc_stats *st;
 
-	ref = bpf_map_lookup_elem(&mc_veth_v1, &ifindex);
+	ref = bpf_map_lookup_elem(&MC_VETH_MAP, &ifindex);
 	if (!ref)
 		return MC_TC_NEXT;
-	v = pkt_decide(skb, ref, &mc_dp_v1, &to);
+	v = pkt_decide(skb, ref, &MC_DP_MAP, &to);
 	st = stats_of(ref->slot);
 	if (st) {
 		st->tc_pkts_seen++;

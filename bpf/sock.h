@@ -11,6 +11,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "maps.h"
 #include "mc_sock.h"
 
@@ -29,28 +31,28 @@ struct {
 	__uint(max_entries, MC_MAX_SOCKS);
 	__type(key, __u64);
 	__type(value, __u64);
-} mc_socks_v1 SEC(".maps");
+} MC_SOCKS_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MC_MAX_SOCKS);
 	__type(key, struct mc_conn_id);
 	__type(value, struct mc_pair);
-} mc_pair_v2 SEC(".maps");
+} MC_PAIR_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct mc_sock);
-} mc_sk_v3 SEC(".maps");
+} MC_SK_MAP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
 	__type(value, struct mc_listener);
-} mc_lsn_v1 SEC(".maps");
+} MC_LSN_MAP SEC(".maps");
 
 /* Kernel structures read with CO-RE; the ___mc suffix keeps them apart from
  * UAPI names, and libbpf matches them against the running kernel's BTF. */
@@ -222,7 +224,7 @@ static __always_inline int conn_id_eq(const struct mc_conn_id *a, const struct m
 /* May this endpoint's socket, with these ports, enter the shortcut? */
 static __always_inline int sock_allowed(__u32 slot, __u16 a, __u16 b)
 {
-	struct mc_sock_cfg *cfg = bpf_map_lookup_elem(&mc_sockcfg_v1, &slot);
+	struct mc_sock_cfg *cfg = bpf_map_lookup_elem(&MC_SOCKCFG_MAP, &slot);
 
 	if (!cfg || !(cfg->flags & MC_SOCKCFG_REDIRECT))
 		return 0;
@@ -243,7 +245,7 @@ static __always_inline int sock_allowed(__u32 slot, __u16 a, __u16 b)
  * end closed, or DEL removed it) or it belongs to another connection. */
 static __always_inline struct mc_pair *pair_of(const struct mc_sock *me)
 {
-	struct mc_pair *pair = bpf_map_lookup_elem(&mc_pair_v2, &me->id);
+	struct mc_pair *pair = bpf_map_lookup_elem(&MC_PAIR_MAP, &me->id);
 
 	if (!pair || (pair->cookie != me->cookie && pair->server_cookie != me->cookie))
 		return 0;

@@ -7,6 +7,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "maps.h"
 #include "sock.h"
 
@@ -56,7 +58,7 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	struct mc_sock *me, *old;
 	__u64 cookie = bpf_get_socket_cookie(skops);
 
-	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	me = bpf_sk_storage_get(&MC_SK_MAP, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!me)
 		return;
 	me->sk = (__u64)sk;
@@ -74,27 +76,27 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	me->slot = slot;
 	me->flags = MC_SK_CLIENT;
 	me->tx = MC_TX_UNDECIDED;
-	if (bpf_sock_hash_update(skops, &mc_socks_v1, &cookie, BPF_NOEXIST) < 0)
+	if (bpf_sock_hash_update(skops, &MC_SOCKS_MAP, &cookie, BPF_NOEXIST) < 0)
 		goto drop_storage;
 	pair.cookie = cookie;
 	pair.sk = (__u64)sk;
-	if (bpf_map_update_elem(&mc_pair_v2, id, &pair, BPF_NOEXIST) < 0) {
+	if (bpf_map_update_elem(&MC_PAIR_MAP, id, &pair, BPF_NOEXIST) < 0) {
 		/* Taken: two live connections share the id. Neither may be
 		 * paired, or one could receive the other's bytes. */
-		old = (void *)bpf_map_lookup_elem(&mc_pair_v2, id);
+		old = (void *)bpf_map_lookup_elem(&MC_PAIR_MAP, id);
 		if (old) {
 			__sync_fetch_and_or(&((struct mc_pair *)old)->flags, MC_PAIR_COLLIDED);
 			if (st)
 				st->sock_collisions++;
 		}
-		bpf_map_delete_elem(&mc_socks_v1, &cookie);
+		bpf_map_delete_elem(&MC_SOCKS_MAP, &cookie);
 		goto drop_storage;
 	}
 	me->flags |= MC_SK_PENDING;
 	track_events(skops);
 	return;
 drop_storage:
-	bpf_sk_storage_delete(&mc_sk_v3, sk);
+	bpf_sk_storage_delete(&MC_SK_MAP, sk);
 }
 
 /* Server side at PASSIVE_ESTABLISHED: claim the connection a tracked
@@ -111,7 +113,7 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 	struct mc_sock *me;
 	__u64 cookie;
 
-	pair = bpf_map_lookup_elem(&mc_pair_v2, id);
+	pair = bpf_map_lookup_elem(&MC_PAIR_MAP, id);
 	if (!pair || pair->server_cookie)
 		return; /* client elsewhere, not accelerated, sealed or already claimed */
 	if (pair->flags & MC_PAIR_COLLIDED) {
@@ -121,14 +123,14 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 	}
 	/* Only a server whose listener was nonblocking: a blocking one would
 	 * wait in the sockhash at its first read, before it could leave. */
-	lsn = bpf_sk_storage_get(&mc_lsn_v1, sk, 0, 0);
+	lsn = bpf_sk_storage_get(&MC_LSN_MAP, sk, 0, 0);
 	if (!lsn || !(lsn->flags & MC_LSN_NONBLOCK)) {
 		if (st)
 			st->sock_blocking++;
 		return;
 	}
 	cookie = bpf_get_socket_cookie(skops);
-	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	me = bpf_sk_storage_get(&MC_SK_MAP, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!me)
 		return;
 	me->cookie = cookie;
@@ -142,13 +144,13 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 	me->peer_slot = pair->slot;
 	me->flags = 0;
 	me->tx = MC_TX_UNDECIDED;
-	if (bpf_sock_hash_update(skops, &mc_socks_v1, &cookie, BPF_NOEXIST) < 0)
+	if (bpf_sock_hash_update(skops, &MC_SOCKS_MAP, &cookie, BPF_NOEXIST) < 0)
 		goto drop_storage;
 	/* the rest first: whoever sees server_cookie reads them */
 	pair->server_sk = (__u64)sk;
 	pair->server_slot = slot;
 	if (__sync_val_compare_and_swap(&pair->server_cookie, 0, cookie) != 0) {
-		bpf_map_delete_elem(&mc_socks_v1, &cookie);
+		bpf_map_delete_elem(&MC_SOCKS_MAP, &cookie);
 		goto drop_storage;
 	}
 	track_events(skops);
@@ -156,7 +158,7 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 		st->sock_paired++;
 	return;
 drop_storage:
-	bpf_sk_storage_delete(&mc_sk_v3, sk);
+	bpf_sk_storage_delete(&MC_SK_MAP, sk);
 }
 
 /* Either end closing takes the connection's entry with it. Runs even after
@@ -169,9 +171,9 @@ static __always_inline void sock_closed(struct bpf_sock_ops *skops)
 
 	if (!sk || skops->args[1] != MC_TCP_CLOSE)
 		return;
-	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
+	me = bpf_sk_storage_get(&MC_SK_MAP, sk, 0, 0);
 	if (me && pair_of(me))
-		bpf_map_delete_elem(&mc_pair_v2, &me->id);
+		bpf_map_delete_elem(&MC_PAIR_MAP, &me->id);
 }
 
 /* Whether the peer has stopped redirecting to this socket (its direction
@@ -208,7 +210,7 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 
 	if (!sk)
 		return;
-	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
+	me = bpf_sk_storage_get(&MC_SK_MAP, sk, 0, 0);
 	if (!me || (me->flags & MC_SK_OUT))
 		goto done;
 	if (!(me->flags & MC_SK_LEAVE) && sock_mode_cached(me->sk, &me->file) != MC_MODE_BLOCKING &&
@@ -219,7 +221,7 @@ static __always_inline void sock_leave(struct bpf_sock_ops *skops)
 	st = stats_of(me->slot);
 	tx_to_tcp(me, st);
 	me->flags |= MC_SK_OUT;
-	if (bpf_map_delete_elem(&mc_socks_v1, &me->cookie) == 0 && st)
+	if (bpf_map_delete_elem(&MC_SOCKS_MAP, &me->cookie) == 0 && st)
 		st->sock_left++;
 done:
 	bpf_sock_ops_cb_flags_set(skops,
@@ -235,7 +237,7 @@ static __always_inline void sock_listen(struct bpf_sock_ops *skops)
 
 	if (!sk)
 		return;
-	lsn = bpf_sk_storage_get(&mc_lsn_v1, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	lsn = bpf_sk_storage_get(&MC_LSN_MAP, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!lsn)
 		return;
 	lsn->sk = (__u64)sk;
@@ -271,7 +273,7 @@ int mc_sockops(struct bpf_sock_ops *skops)
 	client = skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB;
 
 	cookie = bpf_get_netns_cookie(skops);
-	ref = bpf_map_lookup_elem(&mc_netns_v1, &cookie);
+	ref = bpf_map_lookup_elem(&MC_NETNS_MAP, &cookie);
 	if (!ref)
 		return 1;
 	if (skops->op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
@@ -346,7 +348,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 
 	if (!sk)
 		return SK_PASS;
-	me = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
+	me = bpf_sk_storage_get(&MC_SK_MAP, sk, 0, 0);
 	if (!me)
 		return SK_PASS;
 	st = stats_of(me->slot);
@@ -379,7 +381,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 			    MC_TX_UNDECIDED)
 			goto to_tcp;
 	}
-	if (bpf_msg_redirect_hash(msg, &mc_socks_v1, &peer_cookie, BPF_F_INGRESS) != SK_PASS)
+	if (bpf_msg_redirect_hash(msg, &MC_SOCKS_MAP, &peer_cookie, BPF_F_INGRESS) != SK_PASS)
 		goto to_tcp; /* the peer is gone */
 	me->tx = MC_TX_REDIRECT;
 	if (st) {

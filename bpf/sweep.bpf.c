@@ -7,6 +7,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mc_names.h"
+
 #include "maps.h"
 #include "sock.h"
 
@@ -17,7 +19,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct mc_sweep);
-} mc_sweep_v1 SEC(".maps");
+} MC_SWEEP_MAP SEC(".maps");
 
 /* bpf_iter over mc_socks_v1, run by DEL, GC and uninstall (mc_sweep_v1
  * holds the arguments). MARK stops every sender towards the slot's
@@ -44,10 +46,10 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	__u64 *key = ctx->key, cookie;
 	__u32 zero = 0;
 
-	sw = bpf_map_lookup_elem(&mc_sweep_v1, &zero);
+	sw = bpf_map_lookup_elem(&MC_SWEEP_MAP, &zero);
 	if (!sw || !sk || !key)
 		return 0;
-	s = bpf_sk_storage_get(&mc_sk_v3, sk, 0, 0);
+	s = bpf_sk_storage_get(&MC_SK_MAP, sk, 0, 0);
 	if (!s)
 		return 0;
 	if (sw->phase == MC_SWEEP_MARK) {
@@ -67,8 +69,8 @@ int mc_sock_sweep(struct bpf_iter__sockmap___mc *ctx)
 	}
 	cookie = *key; /* the key buffer is read-only */
 	/* storage first: a sender that still finds the socket sees no peer */
-	bpf_sk_storage_delete(&mc_sk_v3, sk);
-	if (bpf_map_delete_elem(&mc_socks_v1, &cookie) == 0)
+	bpf_sk_storage_delete(&MC_SK_MAP, sk);
+	if (bpf_map_delete_elem(&MC_SOCKS_MAP, &cookie) == 0)
 		sw->removed++;
 	return 0;
 }

@@ -17,18 +17,19 @@
 
 #include "endpoint.h"
 #include "log.h"
+#include "mc_names.h"
 #include "node.h"
 #include "node_load.h"
 #include "version.h"
 
 const char *const mc_map_names[MC_MAP_COUNT] = {
-	[MC_MAP_ENDPOINTS] = "mc_endpoints_v1", [MC_MAP_DP] = "mc_dp_v1",
-	[MC_MAP_VETH] = "mc_veth_v1",		[MC_MAP_NETNS] = "mc_netns_v1",
-	[MC_MAP_STATS] = "mc_stats_v2",		[MC_MAP_NODE] = "mc_node_v1",
-	[MC_MAP_SOCKS] = "mc_socks_v1",		[MC_MAP_PAIR] = "mc_pair_v2",
-	[MC_MAP_SK] = "mc_sk_v3",		[MC_MAP_SOCKCFG] = "mc_sockcfg_v1",
-	[MC_MAP_SWEEP] = "mc_sweep_v1",		[MC_MAP_LSN] = "mc_lsn_v1",
-	[MC_MAP_FEATURES] = "mc_features_v1",
+	[MC_MAP_ENDPOINTS] = MC_NAME(MC_ENDPOINTS_MAP), [MC_MAP_DP] = MC_NAME(MC_DP_MAP),
+	[MC_MAP_VETH] = MC_NAME(MC_VETH_MAP),		 [MC_MAP_NETNS] = MC_NAME(MC_NETNS_MAP),
+	[MC_MAP_STATS] = MC_NAME(MC_STATS_MAP),		 [MC_MAP_NODE] = MC_NAME(MC_NODE_MAP),
+	[MC_MAP_SOCKS] = MC_NAME(MC_SOCKS_MAP),		 [MC_MAP_PAIR] = MC_NAME(MC_PAIR_MAP),
+	[MC_MAP_SK] = MC_NAME(MC_SK_MAP),		 [MC_MAP_SOCKCFG] = MC_NAME(MC_SOCKCFG_MAP),
+	[MC_MAP_SWEEP] = MC_NAME(MC_SWEEP_MAP),		 [MC_MAP_LSN] = MC_NAME(MC_LSN_MAP),
+	[MC_MAP_FEATURES] = MC_NAME(MC_FEATURES_MAP),
 };
 /* Maps every node has (mc_base); the others belong to a feature that may
  * be off. mc_features_v1 is not required: older nodes have none. */

@@ -23,12 +23,13 @@
 #include "mc_packet_trust.skel.h"
 #include "mc_socket.skel.h"
 #include "mc_sweep.skel.h"
+#include "mc_names.h"
 #include "node.h"
 #include "node_load.h"
 #include "version.h"
 
 /* pins of map layouts this binary replaced (a new suffix each time) */
-static const char *const obsolete_maps[] = { "mc_stats_v1", "mc_pair_v1", "mc_sk_v1" };
+static const char *const obsolete_maps[] = { MC_OBSOLETE_MAPS };
 
 /* What the loader loads, in order: mc_base first (the maps; without it
  * nothing works), then the features. A feature is on only if its object
