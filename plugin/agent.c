@@ -30,6 +30,7 @@
 #include "endpoint.h"
 #include "install.h"
 #include "log.h"
+#include "netns.h"
 #include "metrics.h"
 #include "nl.h"
 #include "node.h"
@@ -69,6 +70,16 @@ static void add_ino(struct netns_set *s, const char *path)
 		s->ino[s->n++] = st.st_ino;
 }
 
+static int add_process_netns(const char *pid, const struct stat *ns, void *data)
+{
+	struct netns_set *s = data;
+
+	(void)pid;
+	if (s->n < (int)MC_ARRAY_SIZE(s->ino))
+		s->ino[s->n++] = ns->st_ino;
+	return 0;
+}
+
 /* Every netns alive that we can see: processes', and bind mounts under
  * the runtimes' netns directories. */
 static void live_netns(const struct mc_install *o, struct netns_set *s)
@@ -79,15 +90,7 @@ static void live_netns(const struct mc_install *o, struct netns_set *s)
 	DIR *dir;
 
 	s->n = 0;
-	dir = opendir("/proc");
-	while (dir && (d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/ns/net", d->d_name);
-		add_ino(s, p);
-	}
-	if (dir)
-		closedir(dir);
+	netns_foreach_process(add_process_netns, s);
 	for (size_t i = 0; i < MC_ARRAY_SIZE(dirs); i++) {
 		snprintf(p, sizeof(p), "%s%s", o->host_root, dirs[i]);
 		dir = opendir(p);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "netns.h"
 #include "log.h"
 
 int cgroup_is_cgroup2(const char *path)
@@ -217,48 +218,47 @@ static int from_pod_uid(const char *root, const char *uid, struct mc_cgroup *cg)
 
 /* ctr and friends: a process already runs in the netns; its cgroup v2
  * path is the "0::" line of /proc/PID/cgroup. */
+struct netns_proc {
+	const char *root, *mnt;
+	struct stat target;
+	struct mc_cgroup *cg;
+};
+
+static int cgroup_of_process(const char *pid, const struct stat *ns, void *data)
+{
+	struct netns_proc *np = data;
+	char p[64], line[1024], full[MC_PATH_MAX * 2];
+	int ret = 0;
+	FILE *f;
+
+	if (!netns_same(ns, &np->target) || mc_fmt(p, "/proc/%s/cgroup", pid) < 0)
+		return 0;
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* the first process whose cgroup is acceptable ends the walk */
+		ret = mc_fmt(full, "%s%s", strcmp(np->mnt, "/") ? np->mnt : "", line + 3) == 0 &&
+		      accept_cgroup(np->root, full, MC_CG_NETNS_PROCESS, np->cg) == 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
 static int from_netns_process(const char *root, const char *mnt, const char *netns,
 			      struct mc_cgroup *cg)
 {
-	struct stat target;
-	struct dirent *de;
-	DIR *d;
-	int ret = -ENOENT;
+	struct netns_proc np = { .root = root, .mnt = mnt, .cg = cg };
+	int ret;
 
-	if (!netns || stat(netns, &target) < 0)
+	if (!netns || stat(netns, &np.target) < 0)
 		return -ENOENT;
-	d = opendir("/proc");
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char p[64], line[1024], full[MC_PATH_MAX * 2];
-		struct stat st;
-		FILE *f;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		if (mc_fmt(p, "/proc/%s/ns/net", de->d_name) < 0 || stat(p, &st) < 0 || st.st_ino != target.st_ino || st.st_dev != target.st_dev)
-			continue;
-		if (mc_fmt(p, "/proc/%s/cgroup", de->d_name) < 0)
-			continue;
-		f = fopen(p, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			if (strncmp(line, "0::", 3) != 0)
-				continue;
-			line[strcspn(line, "\n")] = '\0';
-			ret = mc_fmt(full, "%s%s", strcmp(mnt, "/") ? mnt : "", line + 3);
-			if (ret == 0)
-				ret = accept_cgroup(root, full, MC_CG_NETNS_PROCESS, cg);
-			break;
-		}
-		fclose(f);
-		if (ret == 0)
-			break;
-	}
-	closedir(d);
-	return ret;
+	ret = netns_foreach_process(cgroup_of_process, &np);
+	return ret > 0 ? 0 : ret < 0 ? ret : -ENOENT;
 }
 
 int cgroup_find_pod(const char *root, const struct mc_conf *conf,

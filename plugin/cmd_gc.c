@@ -20,7 +20,7 @@
 struct gc_state {
 	const struct mc_conf *conf;
 	const struct mc_node *node;
-	unsigned char used[MC_MAX_ENDPOINTS];
+	struct ep_slots slots; /* of the records GC keeps */
 	int removed, failed;
 };
 
@@ -38,11 +38,8 @@ static int gc_record(const struct mc_ep_key *key, const struct mc_endpoint *ep, 
 	struct gc_state *s = data;
 
 	if (strcmp(ep->network, s->conf->name) != 0 ||
-	    is_valid(s->conf, key->container_id, key->ifname)) {
-		if (ep->slot < MC_MAX_ENDPOINTS)
-			s->used[ep->slot] = 1;
+	    is_valid(s->conf, key->container_id, key->ifname))
 		return 0;
-	}
 	log_info("GC: removing stale endpoint %s/%s", key->container_id, key->ifname);
 	if (ep_teardown(s->node, key, ep) < 0)
 		s->failed++;
@@ -119,7 +116,7 @@ static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, bool dp)
 			continue;
 		__u32 slot = dp ? v.dp.slot : v.ref.slot;
 
-		if (slot >= MC_MAX_ENDPOINTS || !s->used[slot])
+		if (slot >= MC_MAX_ENDPOINTS || !s->slots.used[slot])
 			memcpy(dead[n++], key, ksz);
 	}
 	for (int i = 0; i < n; i++)
@@ -149,6 +146,10 @@ int cmd_gc(struct mc_ctx *ctx)
 	s->conf = &ctx->conf;
 	s->node = &node;
 	ep_foreach(&node, gc_record, s);
+	/* a map entry is stale when no record left owns its slot; without
+	 * the list of records, nothing is swept */
+	if (ep_used_slots(&node, &s->slots) < 0)
+		memset(s->slots.used, 1, sizeof(s->slots.used));
 	gc_orphan_dirs(s);
 	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), true);
 	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), false);

@@ -169,13 +169,9 @@ int ep_foreach(const struct mc_node *node, ep_iter_fn fn, void *data)
 	return ret;
 }
 
-struct slot_scan {
-	unsigned char used[MC_MAX_ENDPOINTS];
-};
-
 static int mark_slot(const struct mc_ep_key *key, const struct mc_endpoint *ep, void *data)
 {
-	struct slot_scan *s = data;
+	struct ep_slots *s = data;
 
 	(void)key;
 	if (ep->slot < MC_MAX_ENDPOINTS)
@@ -183,14 +179,20 @@ static int mark_slot(const struct mc_ep_key *key, const struct mc_endpoint *ep, 
 	return 0;
 }
 
+int ep_used_slots(const struct mc_node *node, struct ep_slots *s)
+{
+	memset(s, 0, sizeof(*s));
+	return ep_foreach(node, mark_slot, s);
+}
+
 int ep_alloc_slot(const struct mc_node *node, __u32 *slot)
 {
-	struct slot_scan *s = calloc(1, sizeof(*s));
+	struct ep_slots *s = malloc(sizeof(*s));
 	int ret;
 
 	if (!s)
 		return -ENOMEM;
-	ret = ep_foreach(node, mark_slot, s);
+	ret = ep_used_slots(node, s);
 	if (ret == 0) {
 		ret = -ENOSPC;
 		for (__u32 i = 1; i < MC_MAX_ENDPOINTS; i++) {

@@ -30,6 +30,11 @@ int ep_paths(const char *root, const struct mc_ep_key *key, struct mc_ep_paths *
 int ep_lookup(const struct mc_node *node, const struct mc_ep_key *key, struct mc_endpoint *ep);
 int ep_store(const struct mc_node *node, const struct mc_ep_key *key, const struct mc_endpoint *ep);
 int ep_alloc_slot(const struct mc_node *node, __u32 *slot);
+/* Which slots the records in mc_endpoints_v1 use. */
+struct ep_slots {
+	unsigned char used[MC_MAX_ENDPOINTS];
+};
+int ep_used_slots(const struct mc_node *node, struct ep_slots *s);
 
 /* Mark ep degraded by bit; the first reason is the one ep->reason keeps
  * (it is the one to read), every one is logged. */

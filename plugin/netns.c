@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -63,6 +66,35 @@ int netns_cookie(uint64_t *cookie)
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
 		ret = -errno;
 	close(fd);
+	return ret;
+}
+
+int netns_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev;
+}
+
+int netns_foreach_process(int (*fn)(const char *pid, const struct stat *ns, void *data),
+			  void *data)
+{
+	char p[64];
+	struct dirent *de;
+	struct stat st;
+	int ret = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (ret == 0 && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (snprintf(p, sizeof(p), "/proc/%s/ns/net", de->d_name) >= (int)sizeof(p) ||
+		    stat(p, &st) < 0)
+			continue; /* gone meanwhile, or a kernel thread */
+		ret = fn(de->d_name, &st, data);
+	}
+	closedir(d);
 	return ret;
 }
 

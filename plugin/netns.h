@@ -15,4 +15,14 @@ int netns_cookie(uint64_t *cookie);
 /* inode of the netns file (0 when it cannot be stat'ed) */
 uint64_t netns_ino(const char *path);
 
+struct stat;
+/* Calls fn for the netns of every process (stat of /proc/PID/ns/net) until
+ * fn returns non-zero, and returns that; 0 when it never did, -errno when
+ * /proc cannot be read. */
+int netns_foreach_process(int (*fn)(const char *pid, const struct stat *ns, void *data),
+			  void *data);
+/* Two stats of netns files are the same netns: the same nsfs inode (and
+ * device, so that no other file system's inode can match). */
+int netns_same(const struct stat *a, const struct stat *b);
+
 #endif
