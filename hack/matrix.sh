@@ -68,7 +68,7 @@ done
 		[ -s "$j" ] || { echo "| $k | (did not run) |"; continue; }
 		printf '| %s `%s` |' "$k" "$(jq -r .kernel "$j")"
 		for f in $feats; do
-			printf ' %s |' "$(jq -r --arg f "$f" '.features[$f] | if .on then "on" else "off: \(.program) \(.error // "")" end' "$j")"
+			printf ' %s |' "$(jq -r --arg f "$f" '.features[$f] | if .on then "on" elif .state == "off" then "off (\(.why | sub(", which is off"; "")))" else "off: \(.program) \(.error // "")" end' "$j")"
 		done
 		t=$OUT/$k.tap
 		printf ' %s / %s / %s |\n' "$(grep '^ok' "$t" | grep -vc '# skip')" "$(grep -c '^not ok' "$t")" "$(grep -c '# skip' "$t")"

@@ -354,8 +354,14 @@ GUARDED='. + {socketRedirect: true}'
 	servers_ok
 	echo "b spliceRefused $(sock b spliceRefused), a redirected $(sock a redirectedBytes) bytes, b paired $(sock b paired)"
 	cat "$T/server-b-8080"
-	[ "$(grep -c '^splice fallback' "$T/server-b-8080")" = 4 ]
-	[ "$(sock b spliceRefused)" -ge 4 ]
+	# every connection that paired (on a slow machine a client may send
+	# before its server claimed it, and then stays on TCP) had its splice
+	# refused and fell back to read(2); the others spliced TCP whole
+	paired=$(sock b paired)
+	[ "$paired" -ge 1 ]
+	[ "$(grep -c '^splice fallback' "$T/server-b-8080")" = "$paired" ]
+	[ "$(grep -c '^spliced 2000000 bytes, fallback 0' "$T/server-b-8080")" = $((4 - paired)) ]
+	[ "$(sock b spliceRefused)" -ge "$paired" ]
 	[ "$(sock a redirectedBytes)" -gt 1000000 ]
 }
 
