@@ -20,6 +20,10 @@ results=$(mktemp)
 run_tmp=$(mktemp -d)
 trap 'rm -f "$results"; rm -rf "$run_tmp"' EXIT
 
+# bpffs roots the tests make are /sys/fs/bpf/mc*: those there before are
+# not ours to judge
+bpf_before=$(ls -d /sys/fs/bpf/mc* 2>/dev/null | sort)
+
 echo "== unit tests"
 for t in build/test/test_*; do
 	[ -x "$t" ] || continue
@@ -60,6 +64,13 @@ if [ -n "$left" ]; then
 	ps -o pid=,args= -p "$(paste -sd, <<<"$left")" | sed 's/^/#   /'
 	# shellcheck disable=SC2086
 	kill $left 2>/dev/null || true
+fi
+
+# ... and must remove what they pin
+bpf_left=$(comm -13 <(echo "$bpf_before") <(ls -d /sys/fs/bpf/mc* 2>/dev/null | sort) | grep . || true)
+if [ -n "$bpf_left" ]; then
+	echo "not ok - bpffs state left behind by the tests:" | tee -a "$results"
+	sed 's/^/#   /' <<<"$bpf_left"
 fi
 
 passed=$(grep -cE '^ok [0-9]+' "$results" | tr -d ' ')
