@@ -126,7 +126,7 @@ static void node_reset(struct mc_node *node)
 
 /* node->features from mc_features_v1; all UNKNOWN without it (a node
  * loaded by a version that did not record features). */
-void features_read(struct mc_node *node)
+static void features_read(struct mc_node *node)
 {
 	memset(node->features, 0, sizeof(node->features));
 	if (node->maps[MC_MAP_FEATURES] < 0)
@@ -136,10 +136,9 @@ void features_read(struct mc_node *node)
 			memset(&node->features[i], 0, sizeof(node->features[i]));
 }
 
-/* Open what is pinned: every base map (else -errno), and whatever the
- * features left. With strict, also every program of a feature the node
- * records as on: what the fast path of ADD needs to trust the node. */
-int open_pinned(struct mc_node *node, bool strict)
+/* Open what is pinned: every base map (else -errno), and whatever
+ * programs and maps the features left. */
+int open_pinned(struct mc_node *node)
 {
 	char p[MC_PATH_MAX + 64];
 
@@ -150,15 +149,23 @@ int open_pinned(struct mc_node *node, bool strict)
 		if (node->maps[i] < 0 && (BASE_MAPS & (1U << i)))
 			return -errno;
 	}
-	features_read(node);
 	for (int i = 0; i < MC_PROG_COUNT; i++) {
 		if (prog_path(node->root, i, p, sizeof(p)) < 0)
 			return -ENAMETOOLONG;
 		node->progs[i] = bpf_obj_get(p);
-		if (node->progs[i] < 0 && strict && node_feature_on(node, mc_prog_feature[i]))
-			return -errno;
 	}
 	return 0;
+}
+
+/* Every program of a feature the node records as on is pinned: what the
+ * fast path of ADD needs to trust the node (reads node->features). */
+static bool progs_complete(struct mc_node *node)
+{
+	features_read(node);
+	for (int i = 0; i < MC_PROG_COUNT; i++)
+		if (node->progs[i] < 0 && node_feature_on(node, mc_prog_feature[i]))
+			return false;
+	return true;
 }
 
 void close_fds(struct mc_node *node)
@@ -242,11 +249,12 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 	}
 
 	if (mode == MC_NODE_EXISTING) {
-		ret = open_pinned(node, false);
+		ret = open_pinned(node);
 		if (ret < 0) {
 			mc_msg(why, why_len, "node objects under %s incomplete: %s", root, strerror(-ret));
 			goto err;
 		}
+		features_read(node);
 		return 0;
 	}
 
@@ -261,10 +269,10 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 	}
 	/* Fast path: the node already runs this very object. */
 	if (node_pinned_hash(root, &pinned) == 0 && pinned == node->obj_hash &&
-	    open_pinned(node, true) == 0 && node_same_refusals(node))
+	    open_pinned(node) == 0 && progs_complete(node) && node_same_refusals(node))
 		return 0;
 	close_fds(node);
-	if (pinned && open_pinned(node, false) == 0)
+	if (pinned && open_pinned(node) == 0)
 		node->upgraded = true; /* older programs were pinned: replace */
 	ret = node_load(node, why, why_len);
 	if (ret < 0)

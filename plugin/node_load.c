@@ -336,7 +336,7 @@ static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 r
 int node_load(struct mc_node *node, char *why, size_t why_len)
 {
 	__u32 refuse = refused_by_env(), zero = 0;
-	struct mc_feature base_f, loaded[MC_FEAT_COUNT];
+	struct mc_feature base_f;
 	struct bpf_object *base;
 	struct mc_node_info info;
 	struct timespec ts;
@@ -360,10 +360,8 @@ int node_load(struct mc_node *node, char *why, size_t why_len)
 		/* a kernel without BPF LSM is common: no warning for the guard */
 		mc_log(i == MC_FEAT_SPLICE_GUARD ? MC_LOG_INFO : MC_LOG_WARN, "%s", desc);
 	}
-	memcpy(loaded, node->features, sizeof(loaded));
 	close_fds(node);
-	ret = open_pinned(node, false);
-	memcpy(node->features, loaded, sizeof(loaded)); /* not yet what is recorded */
+	ret = open_pinned(node); /* node->features stay what this load found */
 	if (ret < 0) {
 		mc_msg(why, why_len, "cannot open pinned node objects: %s", strerror(-ret));
 		return ret;

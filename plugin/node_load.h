@@ -13,8 +13,7 @@ int map_path(const char *root, int id, char *out, size_t n);
 int prog_path(const char *root, int id, char *out, size_t n);
 /* Pin fd at path, replacing what is there in one step (rename). */
 int pin_replace(int fd, const char *path);
-void features_read(struct mc_node *node);
-int open_pinned(struct mc_node *node, bool strict);
+int open_pinned(struct mc_node *node);
 void close_fds(struct mc_node *node);
 
 /* Load every feature, pin, record, move existing endpoints to the new
