@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "endpoint.h"
 #include "install.h"
 #include "log.h"
@@ -92,13 +91,10 @@ static void live_netns(const struct mc_install *o, struct netns_set *s)
 	s->n = 0;
 	netns_foreach_process(add_process_netns, s);
 	for (size_t i = 0; i < MC_ARRAY_SIZE(dirs); i++) {
-		snprintf(p, sizeof(p), "%s%s", o->host_root, dirs[i]);
-		dir = opendir(p);
+		dir = mc_fmt(p, "%s%s", o->host_root, dirs[i]) == 0 ? opendir(p) : NULL;
 		while (dir && (d = readdir(dir))) {
-			if (d->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s%s/%s", o->host_root, dirs[i], d->d_name);
-			add_ino(s, p);
+			if (d->d_name[0] != '.' && mc_fmt(p, "%s%s/%s", o->host_root, dirs[i], d->d_name) == 0)
+				add_ino(s, p);
 		}
 		if (dir)
 			closedir(dir);
@@ -136,11 +132,11 @@ static int remove_orphans(const struct mc_install *o)
 
 	if (!sw)
 		return -ENOMEM;
-	if (install_host_path(o, o->bpffs_root, root, sizeof(root)) < 0) {
+	if (mc_fmt(root, "%s%s", o->host_root, o->bpffs_root) < 0) {
 		free(sw);
 		return -ENAMETOOLONG;
 	}
-	ret = node_open(&node, root, MC_NODE_EXISTING, true, why, sizeof(why));
+	ret = node_open(&node, root, MC_NODE_WRITE, why, sizeof(why));
 	if (ret == 0) {
 		live_netns(o, &sw->live);
 		sw->node = &node;
@@ -167,7 +163,7 @@ int cli_agent(int argc, char **argv)
 	ret = install_opts(argc, argv, "agent", &o);
 	if (ret)
 		return ret;
-	if (install_host_path(&o, o.conf_dir, dir, sizeof(dir)) < 0) {
+	if (mc_fmt(dir, "%s%s", o.host_root, o.conf_dir) < 0) {
 		fprintf(stderr, "meshcut agent: conf dir path too long\n");
 		return 2;
 	}
@@ -185,7 +181,7 @@ int cli_agent(int argc, char **argv)
 	set_ready(&o, false);
 	log_info("watching %s", dir);
 	if (o.metrics[0]) {
-		if (install_host_path(&o, o.bpffs_root, root, sizeof(root)) < 0)
+		if (mc_fmt(root, "%s%s", o.host_root, o.bpffs_root) < 0)
 			root[0] = '\0';
 		mfd = root[0] ? metrics_listen(o.metrics, why, sizeof(why)) : -ENAMETOOLONG;
 		if (mfd < 0)

@@ -117,11 +117,10 @@ static int accept_cgroup(const char *root, const char *path, enum mc_cgroup_sour
 		return -EPERM;
 	if (!is_dir(path))
 		return -ENOENT;
-	if (strlen(path) >= sizeof(cg->path))
+	if (mc_fmt(cg->path, "%s", path) < 0)
 		return -ENAMETOOLONG;
 	if (cgroup_id_of(path, &cg->id) < 0)
 		return -errno;
-	snprintf(cg->path, sizeof(cg->path), "%s", path);
 	cg->source = src;
 	return 0;
 }
@@ -182,10 +181,10 @@ static int uid_walk(const char *dir, int depth, struct uid_search *s)
 			continue;
 		if (++s->visited > 4096)
 			break;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		if (mc_fmt(sub, "%s/%s", dir, de->d_name) < 0)
+			continue;
 		if (uid_match(s, de->d_name)) {
-			snprintf(s->found, sizeof(s->found), "%s", sub);
-			ret = 0;
+			ret = mc_fmt(s->found, "%s", sub) < 0 ? -ENAMETOOLONG : 0;
 			break;
 		}
 		ret = uid_walk(sub, depth + 1, s);

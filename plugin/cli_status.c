@@ -164,9 +164,9 @@ int cli_status(int argc, char **argv)
 	};
 	const char *root = MC_DEFAULT_BPFFS_ROOT;
 	struct list_state ls = { 0 };
+	struct mc_node_summary sum;
 	struct mc_node node;
 	char why[256] = "";
-	uint64_t pinned = 0;
 	cJSON *doc;
 	int c, ret;
 
@@ -183,7 +183,7 @@ int cli_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	ret = node_open(&node, root, MC_NODE_EXISTING, false, why, sizeof(why));
+	ret = node_open_summary(&node, root, &sum, why, sizeof(why));
 	if (ret < 0 && ret != -ENOENT) {
 		fprintf(stderr, "meshcut: %s\n", why);
 		return 1;
@@ -191,21 +191,18 @@ int cli_status(int argc, char **argv)
 	ls.node = &node;
 	doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "bpffsRoot", root);
-	cJSON_AddBoolToObject(doc, "loaded", ret == 0);
-	if (ret == 0 && node_pinned_hash(root, &pinned) == 0) {
+	cJSON_AddBoolToObject(doc, "loaded", sum.loaded);
+	if (sum.loaded && sum.programs) {
 		char h[20];
 
-		snprintf(h, sizeof(h), "%016llx", (unsigned long long)pinned);
+		snprintf(h, sizeof(h), "%016llx", (unsigned long long)sum.programs);
 		cJSON_AddStringToObject(doc, "programs", h);
-		cJSON_AddBoolToObject(doc, "programsCurrent", pinned == node.obj_hash);
-		cJSON_AddBoolToObject(doc, "spliceGuard", node_has_guard(&node));
+		cJSON_AddBoolToObject(doc, "programsCurrent", sum.programs_current);
+		cJSON_AddBoolToObject(doc, "spliceGuard", sum.splice_guard);
 	}
 	ls.arr = cJSON_AddArrayToObject(doc, "endpoints");
 	if (!ls.json)
-		printf("meshcut %s, state under %s: %s\n", MC_VERSION, root,
-		       ret == 0 ? (pinned == node.obj_hash ? "loaded, programs current" :
-							    "loaded, programs from another version") :
-				  "nothing loaded");
+		printf("meshcut %s, state under %s: %s\n", MC_VERSION, root, node_summary_str(&sum));
 	if (ret == 0) {
 		node_features(&node, doc, ls.json);
 		if (!ls.json)

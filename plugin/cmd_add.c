@@ -168,7 +168,7 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 				   "socketRedirect needs the splice guard (BPF LSM), which this "
 				   "node cannot attach: sockets stay on TCP");
 		}
-		ret = sock_cfg_write(node, ep->slot, conf, redirect);
+		ret = sock_cfg_write(node, ep->slot, conf, redirect ? MC_SOCKCFG_REDIRECT : 0);
 		if (ret < 0)
 			log_warn("cannot write the socket shortcut settings: %s", strerror(-ret));
 		ep_attach_sockops(node, &key, ep, &paths);
@@ -222,7 +222,7 @@ int cmd_add(struct mc_ctx *ctx)
 			cgroup_find_pod(cgroot, conf, &ctx->env, &cg);
 	}
 
-	ret = node_open(&node, conf->bpffs_root, MC_NODE_CREATE, true, why, sizeof(why));
+	ret = node_open(&node, conf->bpffs_root, MC_NODE_CREATE, why, sizeof(why));
 	if (ret < 0)
 		goto degraded;
 	ret = accelerate(ctx, &node, &pod, &cg, &ep, why, sizeof(why));

@@ -22,7 +22,7 @@ int cmd_check(struct mc_ctx *ctx)
 		return 0; /* never accelerated, by design */
 	if (ep_key_make(&key, ctx->env.container_id, ctx->env.ifname) < 0)
 		return mc_fail(&ctx->err, MC_ERR_CHECK, "invalid endpoint key", NULL);
-	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_EXISTING, false, why, sizeof(why));
+	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_READ, why, sizeof(why));
 	if (ret < 0)
 		return mc_fail(&ctx->err, MC_ERR_CHECK, "meshcut node state is missing", "%s",
 			       ret == -ENOENT ? "nothing pinned under the bpffs root" : why);

@@ -22,7 +22,7 @@ int cmd_del(struct mc_ctx *ctx)
 		return 0; /* ADD could not have recorded it */
 	if (ep_key_make(&key, ctx->env.container_id, ctx->env.ifname) < 0)
 		return 0;
-	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_EXISTING, true, why, sizeof(why));
+	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_WRITE, why, sizeof(why));
 	if (ret == -ENOENT) {
 		log_debug("nothing pinned under %s: nothing to delete", ctx->conf.bpffs_root);
 		return 0;

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,8 +57,7 @@ static void gc_orphan_dirs(struct gc_state *s)
 	struct dirent *c;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/endpoints", s->node->root);
-	d = opendir(dir);
+	d = mc_fmt(dir, "%s/endpoints", s->node->root) == 0 ? opendir(dir) : NULL;
 	if (!d)
 		return;
 	while ((c = readdir(d))) {
@@ -92,8 +92,9 @@ static void gc_orphan_dirs(struct gc_state *s)
 	closedir(d);
 }
 
-/* Map entries whose slot no record owns. */
-static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, bool dp)
+/* Map entries whose slot no record owns; the value's slot is the __u32 at
+ * slot_off. */
+static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, size_t slot_off)
 {
 	unsigned char key[32], next[32];
 	void *prev = NULL;
@@ -109,12 +110,13 @@ static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, bool dp)
 			struct mc_dp_value dp;
 			struct mc_ep_ref ref;
 		} v;
+		__u32 slot;
 
 		memcpy(key, next, ksz);
 		prev = key;
 		if (bpf_map_lookup_elem(map, key, &v) < 0)
 			continue;
-		__u32 slot = dp ? v.dp.slot : v.ref.slot;
+		memcpy(&slot, (const unsigned char *)&v + slot_off, sizeof(slot));
 
 		if (slot >= MC_MAX_ENDPOINTS || !s->slots.used[slot])
 			memcpy(dead[n++], key, ksz);
@@ -133,7 +135,7 @@ int cmd_gc(struct mc_ctx *ctx)
 	char why[256] = "";
 	int ret;
 
-	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_EXISTING, true, why, sizeof(why));
+	ret = node_open(&node, ctx->conf.bpffs_root, MC_NODE_WRITE, why, sizeof(why));
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
@@ -151,9 +153,9 @@ int cmd_gc(struct mc_ctx *ctx)
 	if (ep_used_slots(&node, &s->slots) < 0)
 		memset(s->slots.used, 1, sizeof(s->slots.used));
 	gc_orphan_dirs(s);
-	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), true);
-	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), false);
-	gc_sweep_map(s, node.maps[MC_MAP_NETNS], sizeof(__u64), false);
+	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), offsetof(struct mc_dp_value, slot));
+	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), offsetof(struct mc_ep_ref, slot));
+	gc_sweep_map(s, node.maps[MC_MAP_NETNS], sizeof(__u64), offsetof(struct mc_ep_ref, slot));
 	node_close(&node);
 	log_info("GC: removed %d endpoints, %d failed", s->removed, s->failed);
 	ret = s->failed;

@@ -29,7 +29,7 @@ static int probe_datapath(const struct mc_conf *conf, char *why, size_t n)
 	}
 	/* Loads and pins the node programs if they are not there yet: exactly
 	 * what the next ADD would need, so success means ADD can attach. */
-	ret = node_open(&node, conf->bpffs_root, MC_NODE_CREATE, true, why, n);
+	ret = node_open(&node, conf->bpffs_root, MC_NODE_CREATE, why, n);
 	if (ret < 0)
 		return ret;
 	node_close(&node);

@@ -34,15 +34,6 @@ int mc_fail(struct mc_err *err, int code, const char *msg, const char *fmt, ...)
 	return -1;
 }
 
-void mc_msg(char *buf, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
-}
-
 void mc_vdegrade(uint32_t *bits, char *reason, size_t n, uint32_t bit, const char *fmt, va_list ap)
 {
 	char why[512];

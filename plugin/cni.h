@@ -3,10 +3,13 @@
 #ifndef MC_CNI_H
 #define MC_CNI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mc_endpoint.h"
+#include "util.h"
 
 /* CNI spec 1.1 well-known error codes, and ours (100+). */
 enum cni_code {
@@ -85,22 +88,9 @@ int mc_print_json(const struct cJSON *o);
 /* Reads at most MC_STDIN_MAX bytes; *out is NUL terminated, free() it. */
 int mc_read_all(int fd, char **out, size_t *len, struct mc_err *err);
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-
-/* Messages: formatted into buf, cut at n (a message may be cut, a path
- * never: use mc_fmt for those). */
-void mc_msg(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* Degraded: set bit in *bits, and write the reason into reason[] if it is
  * still empty (the first reason is the one to read); every one is logged. */
 void mc_vdegrade(uint32_t *bits, char *reason, size_t n, uint32_t bit, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
-
-/* snprintf into an array, -ENAMETOOLONG instead of a silently cut string */
-#define mc_fmt(buf, ...) \
-	(snprintf((buf), sizeof(buf), __VA_ARGS__) >= (int)sizeof(buf) ? -ENAMETOOLONG : 0)
 
 #endif

@@ -9,13 +9,16 @@
 
 #define conf_err(err, ...) mc_fail(err, CNI_ERR_INVALID_CONFIG, "invalid network configuration", __VA_ARGS__)
 
-static int get_string(cJSON *obj, const char *key, char *dst, size_t n, bool required,
+/* whether a field must be there */
+enum need { OPTIONAL, REQUIRED };
+
+static int get_string(cJSON *obj, const char *key, char *dst, size_t n, enum need need,
 		      struct mc_err *err)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	if (!v || cJSON_IsNull(v)) {
-		if (required)
+		if (need == REQUIRED)
 			return conf_err(err, "field '%s' is required", key);
 		return 0;
 	}
@@ -36,7 +39,7 @@ static int get_enum(cJSON *obj, const char *key, const char *const *names, int *
 	size_t off = 0;
 	int r, i;
 
-	r = get_string(obj, key, buf, sizeof(buf), false, err);
+	r = get_string(obj, key, buf, sizeof(buf), OPTIONAL, err);
 	if (r <= 0)
 		return r;
 	for (i = 0; names[i]; i++) {
@@ -166,9 +169,9 @@ static int parse_prev_result(cJSON *pr, const char *ifname, struct mc_conf *conf
 			memset(&pi, 0, sizeof(pi));
 			if (!cJSON_IsObject(it))
 				return conf_err(err, "prevResult.interfaces[] must be objects");
-			if (get_string(it, "name", pi.name, sizeof(pi.name), true, err) < 0 ||
-			    get_string(it, "mac", mac, sizeof(mac), false, err) < 0 ||
-			    get_string(it, "sandbox", sandbox, sizeof(sandbox), false, err) < 0)
+			if (get_string(it, "name", pi.name, sizeof(pi.name), REQUIRED, err) < 0 ||
+			    get_string(it, "mac", mac, sizeof(mac), OPTIONAL, err) < 0 ||
+			    get_string(it, "sandbox", sandbox, sizeof(sandbox), OPTIONAL, err) < 0)
 				return -1;
 			if (mac[0]) {
 				if (mc_parse_mac(mac, pi.mac) < 0)
@@ -192,7 +195,7 @@ static int parse_prev_result(cJSON *pr, const char *ifname, struct mc_conf *conf
 
 			if (!cJSON_IsObject(it))
 				return conf_err(err, "prevResult.ips[] must be objects");
-			if (get_string(it, "address", cidr, sizeof(cidr), true, err) < 0)
+			if (get_string(it, "address", cidr, sizeof(cidr), REQUIRED, err) < 0)
 				return -1;
 			if (mc_parse_cidr(cidr, &a) < 0)
 				return conf_err(err, "prevResult.ips[].address '%s' is not an address/prefix", cidr);
@@ -239,8 +242,8 @@ static int parse_attachments(cJSON *arr, struct mc_conf *conf, struct mc_err *er
 
 		if (!cJSON_IsObject(it))
 			return conf_err(err, "valid attachments must be objects");
-		if (get_string(it, "containerID", cid, sizeof(cid), true, err) < 0 ||
-		    get_string(it, "ifname", ifname, sizeof(ifname), true, err) < 0)
+		if (get_string(it, "containerID", cid, sizeof(cid), REQUIRED, err) < 0 ||
+		    get_string(it, "ifname", ifname, sizeof(ifname), REQUIRED, err) < 0)
 			return -1;
 		if (!cni_valid_container_id(cid) || !cni_valid_ifname(ifname))
 			return conf_err(err, "valid attachment '%.128s'/'%.32s' is not a container ID and interface name",
@@ -273,7 +276,7 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 		return mc_fail(err, CNI_ERR_DECODE, "failed to decode network configuration",
 			       "stdin is not a JSON object");
 
-	if (get_string(root, "cniVersion", conf->cni_version, sizeof(conf->cni_version), true, err) < 0)
+	if (get_string(root, "cniVersion", conf->cni_version, sizeof(conf->cni_version), REQUIRED, err) < 0)
 		return -1;
 	if (!cni_version_supported(conf->cni_version)) {
 		char v[sizeof(conf->cni_version)], list[128];
@@ -288,27 +291,27 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 		return mc_fail(err, CNI_ERR_INCOMPATIBLE_VERSION, "incompatible CNI versions",
 			       "config is \"%s\", plugin supports [%s]", v, list);
 	}
-	if (get_string(root, "name", conf->name, sizeof(conf->name), true, err) < 0)
+	if (get_string(root, "name", conf->name, sizeof(conf->name), REQUIRED, err) < 0)
 		return -1;
-	if (get_string(root, "type", buf, sizeof(buf), true, err) < 0)
+	if (get_string(root, "type", buf, sizeof(buf), REQUIRED, err) < 0)
 		return -1;
 
-	if (get_string(root, "logFile", conf->log_file, sizeof(conf->log_file), false, err) < 0)
+	if (get_string(root, "logFile", conf->log_file, sizeof(conf->log_file), OPTIONAL, err) < 0)
 		return -1;
 	if (conf->log_file[0] && check_abs_path("logFile", conf->log_file, err) < 0)
 		return -1;
-	r = get_string(root, "logLevel", buf, sizeof(buf), false, err);
+	r = get_string(root, "logLevel", buf, sizeof(buf), OPTIONAL, err);
 	if (r < 0)
 		return -1;
 	if (r > 0 && mc_log_level_parse(buf, &conf->log_level) < 0)
 		return conf_err(err, "field 'logLevel' must be one of error, warn, info, debug");
 
-	if (get_string(root, "bpffsRoot", conf->bpffs_root, sizeof(conf->bpffs_root), false, err) < 0 ||
+	if (get_string(root, "bpffsRoot", conf->bpffs_root, sizeof(conf->bpffs_root), OPTIONAL, err) < 0 ||
 	    check_abs_path("bpffsRoot", conf->bpffs_root, err) < 0)
 		return -1;
 	if (strlen(conf->bpffs_root) > 128)
 		return conf_err(err, "field 'bpffsRoot' is longer than 128 characters");
-	if (get_string(root, "cgroupRoot", conf->cgroup_root, sizeof(conf->cgroup_root), false, err) < 0)
+	if (get_string(root, "cgroupRoot", conf->cgroup_root, sizeof(conf->cgroup_root), OPTIONAL, err) < 0)
 		return -1;
 	if (conf->cgroup_root[0] && check_abs_path("cgroupRoot", conf->cgroup_root, err) < 0)
 		return -1;
@@ -332,7 +335,7 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	if (rc && !cJSON_IsNull(rc)) {
 		if (!cJSON_IsObject(rc))
 			return conf_err(err, "field 'runtimeConfig' must be an object");
-		if (get_string(rc, "cgroupPath", conf->rc_cgroup_path, sizeof(conf->rc_cgroup_path), false, err) < 0)
+		if (get_string(rc, "cgroupPath", conf->rc_cgroup_path, sizeof(conf->rc_cgroup_path), OPTIONAL, err) < 0)
 			return -1;
 		if (strstr(conf->rc_cgroup_path, ".."))
 			return conf_err(err, "runtimeConfig.cgroupPath must not contain '..'");

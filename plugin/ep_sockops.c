@@ -74,7 +74,7 @@ static void sockops_detach(const struct mc_node *node, const struct mc_endpoint 
 	link_unpin(p->sockops);
 	if (ep && (ep->attached & MC_ATT_SOCKOPS) && ep->slot) {
 		sock_teardown(node, ep->slot, MC_SOCK_DRAIN_MS);
-		sock_cfg_write(node, ep->slot, NULL, false);
+		sock_cfg_write(node, ep->slot, NULL, 0);
 	}
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Datapath features: their names and what the node says of each. Which
- * objects make a feature, and how it is loaded, is node.c's. */
+/* Datapath features: their names and what the node says of each, and the
+ * node's summary for status and /metrics. Which objects make a feature,
+ * and how it is loaded, is node_load.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,4 +79,27 @@ int mc_feature_mask_parse(const char *s, __u32 *mask, char *bad, size_t n)
 		*mask |= 1U << i;
 	}
 	return 0;
+}
+
+int node_open_summary(struct mc_node *node, const char *root, struct mc_node_summary *sum,
+		      char *why, size_t why_len)
+{
+	int ret;
+
+	memset(sum, 0, sizeof(*sum));
+	ret = node_open(node, root, MC_NODE_READ, why, why_len);
+	if (ret < 0)
+		return ret;
+	sum->loaded = true;
+	if (node_pinned_hash(root, &sum->programs) == 0)
+		sum->programs_current = sum->programs == node->obj_hash;
+	sum->splice_guard = node_has_guard(node);
+	return 0;
+}
+
+const char *node_summary_str(const struct mc_node_summary *sum)
+{
+	if (!sum->loaded)
+		return "nothing loaded";
+	return sum->programs_current ? "loaded, programs current" : "loaded, programs from another version";
 }

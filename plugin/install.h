@@ -24,8 +24,6 @@ struct mc_install {
  * logs to stderr. 0, or 2 with a usage message printed. */
 int install_opts(int argc, char **argv, const char *cmd, struct mc_install *o);
 
-/* host_root + p; -ENAMETOOLONG if it does not fit. */
-int install_host_path(const struct mc_install *o, const char *p, char *out, size_t n);
 
 /* Our entry into the primary conflist. 1 if a file was written, 0 if it
  * already was as it should be, <0 with why set. */

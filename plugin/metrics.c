@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "util.h"
 #include "endpoint.h"
 #include "log.h"
 #include "metrics.h"
@@ -189,11 +189,10 @@ static int collect_one(const struct mc_ep_key *key, const struct mc_endpoint *ep
 void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
 {
 	static const __u32 states[] = { MC_EP_PENDING, MC_EP_READY, MC_EP_DEGRADED };
+	struct mc_node_summary sum;
 	struct collect c = { 0 };
 	struct mc_node node;
 	char why[256];
-	uint64_t pinned = 0;
-	bool loaded;
 
 	head(f, "build_info", "gauge", "The running meshcut's version.");
 	fprintf(f, "meshcut_build_info{version=\"%s\"} 1\n", MC_VERSION);
@@ -209,19 +208,18 @@ void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
 	     "Endpoints removed because their veth and netns were gone.");
 	fprintf(f, "meshcut_agent_orphans_removed_total %lu\n", st->orphans_removed);
 
-	loaded = node_open(&node, root, MC_NODE_EXISTING, false, why, sizeof(why)) == 0;
+	node_open_summary(&node, root, &sum, why, sizeof(why));
 	head(f, "node_loaded", "gauge", "1 when meshcut's programs and maps are pinned on this node.");
-	fprintf(f, "meshcut_node_loaded %d\n", loaded);
-	if (!loaded)
+	fprintf(f, "meshcut_node_loaded %d\n", sum.loaded);
+	if (!sum.loaded)
 		return;
 	c.node = &node;
 	ep_foreach(&node, collect_one, &c);
 	head(f, "node_programs_current", "gauge",
 	     "1 when the node runs this binary's BPF programs, 0 while it runs another version's.");
-	fprintf(f, "meshcut_node_programs_current %d\n",
-		node_pinned_hash(root, &pinned) == 0 && pinned == node.obj_hash);
+	fprintf(f, "meshcut_node_programs_current %d\n", sum.programs_current);
 	head(f, "node_splice_guard", "gauge", "1 when the splice guard (BPF LSM) is attached.");
-	fprintf(f, "meshcut_node_splice_guard %d\n", node_has_guard(&node));
+	fprintf(f, "meshcut_node_splice_guard %d\n", sum.splice_guard);
 	node_features(f, &node);
 	node_close(&node);
 
@@ -283,8 +281,9 @@ static void send_all(int fd, const char *buf, size_t len, double deadline)
 	}
 }
 
+/* The headers, then the body unless it is NULL (HEAD: its length only). */
 static void respond(int fd, const char *status, const char *type, const char *body, size_t len,
-		    bool with_body, double deadline)
+		    double deadline)
 {
 	char hdr[256];
 	int n = snprintf(hdr, sizeof(hdr),
@@ -293,7 +292,7 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 			 status, type, len);
 
 	send_all(fd, hdr, (size_t)n, deadline);
-	if (with_body)
+	if (body)
 		send_all(fd, body, len, deadline);
 }
 
@@ -327,7 +326,7 @@ static void serve_one(int fd, const char *root, const struct mc_agent_stats *st)
 	if (strncmp(req, "GET ", 4) != 0 && !head_only) {
 		static const char m[] = "only GET and HEAD\n";
 
-		respond(fd, "405 Method Not Allowed", "text/plain", m, sizeof(m) - 1, true, deadline);
+		respond(fd, "405 Method Not Allowed", "text/plain", m, sizeof(m) - 1, deadline);
 		return;
 	}
 	path = req + (head_only ? 5 : 4);
@@ -337,7 +336,7 @@ static void serve_one(int fd, const char *root, const struct mc_agent_stats *st)
 	if (strcmp(path, "/metrics") != 0) {
 		static const char m[] = "meshcut serves /metrics\n";
 
-		respond(fd, "404 Not Found", "text/plain", m, sizeof(m) - 1, !head_only, deadline);
+		respond(fd, "404 Not Found", "text/plain", head_only ? NULL : m, sizeof(m) - 1, deadline);
 		return;
 	}
 	f = open_memstream(&body, &blen);
@@ -345,8 +344,8 @@ static void serve_one(int fd, const char *root, const struct mc_agent_stats *st)
 		return;
 	metrics_render(f, root, st);
 	fclose(f);
-	respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, blen, !head_only,
-		deadline);
+	respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", head_only ? NULL : body,
+		blen, deadline);
 	free(body);
 }
 

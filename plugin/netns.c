@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "util.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -89,7 +90,7 @@ int netns_foreach_process(int (*fn)(const char *pid, const struct stat *ns, void
 	while (ret == 0 && (de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		if (snprintf(p, sizeof(p), "/proc/%s/ns/net", de->d_name) >= (int)sizeof(p) ||
+		if (mc_fmt(p, "/proc/%s/ns/net", de->d_name) < 0 ||
 		    stat(p, &st) < 0)
 			continue; /* gone meanwhile, or a kernel thread */
 		ret = fn(de->d_name, &st, data);

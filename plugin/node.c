@@ -51,26 +51,13 @@ const enum mc_feature_id mc_prog_feature[MC_PROG_COUNT] = {
 	[MC_PROG_SWEEP] = MC_FEAT_SOCK_TEARDOWN,
 };
 
-int path_join(char *out, size_t n, const char *a, const char *b)
-{
-	int w = snprintf(out, n, "%s/%s", a, b);
-
-	return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
-}
-
-bool path_exists(const char *p)
-{
-	struct stat st;
-
-	return lstat(p, &st) == 0;
-}
-
 int bpffs_check(const char *path)
 {
 	char buf[MC_PATH_MAX];
 	struct statfs sf;
 
-	snprintf(buf, sizeof(buf), "%s", path);
+	if (mc_fmt(buf, "%s", path) < 0)
+		return -ENAMETOOLONG;
 	if (statfs(buf, &sf) < 0) {
 		if (errno != ENOENT)
 			return -errno;
@@ -83,12 +70,12 @@ int bpffs_check(const char *path)
 
 int map_path(const char *root, int id, char *out, size_t n)
 {
-	return snprintf(out, n, "%s/maps/%s", root, mc_map_names[id]) >= (int)n ? -ENAMETOOLONG : 0;
+	return mc_fmtn(out, n, "%s/maps/%s", root, mc_map_names[id]);
 }
 
 int prog_path(const char *root, int id, char *out, size_t n)
 {
-	return snprintf(out, n, "%s/progs/%s", root, mc_prog_names[id]) >= (int)n ? -ENAMETOOLONG : 0;
+	return mc_fmtn(out, n, "%s/progs/%s", root, mc_prog_names[id]);
 }
 
 int node_pinned_hash(const char *root, uint64_t *hash)
@@ -188,7 +175,8 @@ int pin_replace(int fd, const char *path)
 	char tmp[MC_PATH_MAX + 80];
 
 	/* bpffs reserves '.' in names */
-	snprintf(tmp, sizeof(tmp), "%s_new_%d", path, (int)getpid());
+	if (mc_fmt(tmp, "%s_new_%d", path, (int)getpid()) < 0)
+		return -ENAMETOOLONG;
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp) < 0)
 		return -errno;
@@ -201,32 +189,29 @@ int pin_replace(int fd, const char *path)
 	return 0;
 }
 
-
-static int mkdir_p1(const char *p)
-{
-	return mkdir(p, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
-int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
-	      bool exclusive, char *why, size_t why_len)
+int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode, char *why,
+	      size_t why_len)
 {
 	char p[MC_PATH_MAX + 64];
 	uint64_t pinned = 0;
 	int ret;
 
 	node_reset(node);
-	snprintf(node->root, sizeof(node->root), "%s", root);
+	if (mc_fmt(node->root, "%s", root) < 0) {
+		mc_msg(why, why_len, "bpffs root too long: %s", root);
+		return -ENAMETOOLONG;
+	}
 	node->obj_hash = node_embedded_hash();
 
-	if (!path_exists(root)) {
-		if (mode == MC_NODE_EXISTING)
+	if (!mc_path_exists(root)) {
+		if (mode != MC_NODE_CREATE)
 			return -ENOENT;
 		ret = bpffs_check(root);
 		if (ret < 0) {
 			mc_msg(why, why_len, "%s is not on a bpffs mount: %s", root, strerror(-ret));
 			return ret;
 		}
-		ret = mkdir_p1(root);
+		ret = mc_mkdir(root, 0700);
 		if (ret < 0) {
 			mc_msg(why, why_len, "cannot create %s: %s", root, strerror(-ret));
 			return ret;
@@ -242,13 +227,13 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 		mc_msg(why, why_len, "cannot open %s: %s", root, strerror(-ret));
 		return ret;
 	}
-	if (flock(node->lock_fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+	if (flock(node->lock_fd, mode == MC_NODE_READ ? LOCK_SH : LOCK_EX) < 0) {
 		ret = -errno;
 		mc_msg(why, why_len, "cannot lock %s: %s", root, strerror(-ret));
 		goto err;
 	}
 
-	if (mode == MC_NODE_EXISTING) {
+	if (mode != MC_NODE_CREATE) {
 		ret = open_pinned(node);
 		if (ret < 0) {
 			mc_msg(why, why_len, "node objects under %s incomplete: %s", root, strerror(-ret));
@@ -261,8 +246,7 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
 	const char *subdirs[] = { "maps", "progs", "links", "endpoints" };
 
 	for (size_t i = 0; i < MC_ARRAY_SIZE(subdirs); i++) {
-		if (path_join(p, sizeof(p), root, subdirs[i]) < 0 || (ret = mkdir_p1(p)) < 0) {
-			ret = ret ? ret : -ENAMETOOLONG;
+		if ((ret = mc_fmt(p, "%s/%s", root, subdirs[i])) < 0 || (ret = mc_mkdir(p, 0700)) < 0) {
 			mc_msg(why, why_len, "cannot create %s/%s: %s", root, subdirs[i], strerror(-ret));
 			goto err;
 		}
@@ -290,7 +274,7 @@ bool node_has_guard(const struct mc_node *node)
 	char p[MC_PATH_MAX + 64];
 	int fd, ret;
 
-	if (path_join(p, sizeof(p), node->root, MC_GUARD_PIN) < 0)
+	if (mc_fmt(p, "%s/%s", node->root, MC_GUARD_PIN) < 0)
 		return false;
 	fd = bpf_obj_get(p);
 	if (fd < 0)

@@ -52,15 +52,18 @@ struct mc_node {
 	struct mc_feature features[MC_FEAT_COUNT]; /* as mc_features_v1 says */
 };
 
+/* What a caller does with the node, and so which lock it holds. */
 enum mc_node_mode {
-	MC_NODE_CREATE, /* ADD: create the root, load and pin what is missing */
-	MC_NODE_EXISTING /* DEL, CHECK, GC, status: only what is there */
+	MC_NODE_READ,	/* CHECK, status, metrics: what is there, shared lock */
+	MC_NODE_WRITE,	/* DEL, GC, agent, uninstall: what is there, exclusive */
+	MC_NODE_CREATE, /* ADD, STATUS: create the root, load and pin what is
+			 * missing; exclusive */
 };
 
 /* Returns 0, or -ENOENT (nothing pinned: a fresh node or after reboot), or
  * another -errno with why[] saying what went wrong. */
-int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode,
-	      bool exclusive, char *why, size_t why_len);
+int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode, char *why,
+	      size_t why_len);
 void node_close(struct mc_node *node);
 
 #define MC_GUARD_PIN "links/mc_splice_guard"
@@ -80,12 +83,26 @@ bool node_feature_on(const struct mc_node *node, enum mc_feature_id id);
 /* "socket-teardown off: mc_sock_sweep refused (Operation not permitted):
  * prog 'mc_sock_sweep': BPF program load failed: ..." */
 void node_feature_why(const struct mc_node *node, enum mc_feature_id id, char *buf, size_t n);
+/* What status and /metrics say of the node, read once for both. */
+struct mc_node_summary {
+	bool loaded;		/* the node's objects are pinned under the root */
+	uint64_t programs;	/* hash of the pinned BPF objects (0: unknown) */
+	bool programs_current;	/* they are this binary's */
+	bool splice_guard;	/* the splice guard is attached */
+};
+/* node_open(MC_NODE_READ) and the summary; 0 with the node open (close it),
+ * -ENOENT with nothing loaded (summary says so), or another -errno with
+ * why[] saying what went wrong. */
+int node_open_summary(struct mc_node *node, const char *root, struct mc_node_summary *sum,
+		      char *why, size_t why_len);
+/* "loaded, programs current", "loaded, programs from another version" or
+ * "nothing loaded" */
+const char *node_summary_str(const struct mc_node_summary *sum);
+
 /* MESHCUT_REFUSE: comma-separated feature names the loader treats as
  * refused. 0 and *mask, or -EINVAL naming the bad one in bad[]. */
 int mc_feature_mask_parse(const char *s, __u32 *mask, char *bad, size_t n);
 
-int path_join(char *out, size_t n, const char *a, const char *b);
-bool path_exists(const char *p);
 /* Is path (or, if it does not exist, its parent) on bpffs? */
 int bpffs_check(const char *path);
 

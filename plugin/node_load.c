@@ -132,8 +132,9 @@ static struct bpf_object *obj_load(const struct mc_node *node, const struct feat
 		bpf_object__for_each_map(map, obj) {
 			if (bpf_map__is_internal(map))
 				continue;
-			snprintf(p, sizeof(p), "%s/maps/%s", node->root, bpf_map__name(map));
-			ret = bpf_map__set_pin_path(map, p);
+			ret = mc_fmt(p, "%s/maps/%s", node->root, bpf_map__name(map));
+			if (ret == 0)
+				ret = bpf_map__set_pin_path(map, p);
 			if (ret < 0)
 				break;
 		}
@@ -201,7 +202,7 @@ static int feature_attach(const struct mc_node *node, int id, struct bpf_object 
 	}
 	if (id != MC_FEAT_SPLICE_GUARD)
 		return 0;
-	if (path_join(p, sizeof(p), node->root, MC_GUARD_PIN) < 0)
+	if (mc_fmt(p, "%s/%s", node->root, MC_GUARD_PIN) < 0)
 		return -ENAMETOOLONG;
 	prog = bpf_object__next_program(obj, NULL);
 	mc_log_libbpf_capture(&w);
@@ -225,7 +226,7 @@ static void feature_unpin(const struct mc_node *node, int id)
 	for (int i = 0; i < MC_PROG_COUNT; i++)
 		if ((int)mc_prog_feature[i] == id && prog_path(node->root, i, p, sizeof(p)) == 0)
 			unlink(p);
-	if (id == MC_FEAT_SPLICE_GUARD && path_join(p, sizeof(p), node->root, MC_GUARD_PIN) == 0)
+	if (id == MC_FEAT_SPLICE_GUARD && mc_fmt(p, "%s/%s", node->root, MC_GUARD_PIN) == 0)
 		unlink(p);
 }
 
@@ -370,8 +371,7 @@ int node_load(struct mc_node *node, char *why, size_t why_len)
 		if (bpf_map_update_elem(node->maps[MC_MAP_FEATURES], &i, &node->features[i], BPF_ANY) < 0)
 			log_warn("cannot record feature %s: %s", mc_feature_names[i], strerror(errno));
 	for (size_t i = 0; i < MC_ARRAY_SIZE(obsolete_maps); i++) {
-		snprintf(p, sizeof(p), "%s/maps/%s", node->root, obsolete_maps[i]);
-		if (unlink(p) == 0)
+		if (mc_fmt(p, "%s/maps/%s", node->root, obsolete_maps[i]) == 0 && unlink(p) == 0)
 			log_info("removed %s, replaced by a newer layout", p);
 	}
 	/* existing endpoints run the programs just pinned */

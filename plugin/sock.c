@@ -12,13 +12,12 @@
 #include "sock.h"
 
 int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf,
-		   bool redirect)
+		   __u32 flags)
 {
 	struct mc_sock_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if (redirect)
-		cfg.flags |= MC_SOCKCFG_REDIRECT;
+	cfg.flags = flags;
 	if (conf)
 		for (int i = 0; i < conf->n_exclude_ports && i < MC_MAX_EXCLUDE_PORTS; i++)
 			cfg.exclude_ports[i] = conf->exclude_ports[i];

@@ -10,10 +10,10 @@
 /* How long DEL waits for readers to read what was redirected to them. */
 #define MC_SOCK_DRAIN_MS 1000
 
-/* mc_sockcfg_v1[slot] from the config (socketRedirect, excludePorts);
- * conf NULL clears it. */
+/* mc_sockcfg_v1[slot]: flags (MC_SOCKCFG_*) and the config's excludePorts;
+ * conf NULL and flags 0 clear it. */
 int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf,
-		   bool redirect);
+		   __u32 flags);
 
 /* Take a pod's sockets (slot) out of the shortcut, or every socket when
  * slot is 0: its connection ids, then, after stopping every sender on
