@@ -53,31 +53,33 @@ make -s all build/test/mc-perf
 [ "$(nproc)" -ge 2 ] || { echo "hack/bench.sh: needs two CPUs (one-core and two-core cells)" >&2; exit 1; }
 PERF=$PWD/build/test/mc-perf
 
-# shellcheck source=hack/lib/cluster.sh
-. hack/lib/cluster.sh
+# shellcheck source=hack/lib/pods.sh
+. hack/lib/pods.sh
 # shellcheck source=hack/lib/mesh.sh
 . hack/lib/mesh.sh
 ID=mcbench$$
-trap cluster_cleanup EXIT
+T=$(mktemp -d)
+trap 'node_cleanup; rm -rf "$T"' EXIT
 # This VM cannot load the splice guard (BPF LSM); nothing here splices.
-cluster_init 10.89.0.0/24 '{"socketRedirect": true, "spliceGuard": "optional"}'
-PODS=(client server mesh-a mesh-b)
-for p in "${PODS[@]}"; do pod_create "$p"; done
+SUBNET=10.89.0.0/24 MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "logLevel": "info"}'
+node_init
+node_netfilter
+for p in client server mesh-a mesh-b; do make_pod "$p"; done
 SIP=$(pod_ip server)
 MBIP=$(pod_ip mesh-b)
 istio_rules mesh-a
 istio_rules mesh-b
-echo "T:$SIP:11113" > "$WORK/ev.feed"
-echo "T:127.0.0.1:11115" > "$WORK/app.feed"
-echo "T:$MBIP:11115" > "$WORK/mesh.feed"
-sidecar_config > "$WORK/haproxy-a.cfg" <<-CFG
+echo "T:$SIP:11113" > "$T/ev.feed"
+echo "T:127.0.0.1:11115" > "$T/app.feed"
+echo "T:$MBIP:11115" > "$T/mesh.feed"
+sidecar_config > "$T/haproxy-a.cfg" <<-CFG
 	frontend outbound
 	  bind 0.0.0.0:15001
 	  default_backend b
 	backend b
 	  server b $MBIP:11115
 CFG
-sidecar_config > "$WORK/haproxy-b.cfg" <<-CFG
+sidecar_config > "$T/haproxy-b.cfg" <<-CFG
 	frontend inbound
 	  bind 0.0.0.0:15006
 	  default_backend app
@@ -94,10 +96,10 @@ servers_start() {
 	bg in_pod server sockperf sr -i "$SIP" -p 11111
 	bg in_pod server sockperf sr --tcp --uc-reuseaddr -i "$SIP" -p 11112
 	bg in_pod server iperf3 -s -p 5201
-	bg in_pod server taskset -c 1 sockperf sr --nonblocked -f "$WORK/ev.feed" -F e --uc-reuseaddr
-	bg in_pod mesh-b sockperf sr --nonblocked -f "$WORK/app.feed" -F e --uc-reuseaddr
-	bg in_pod mesh-a haproxy -db -f "$WORK/haproxy-a.cfg"
-	bg in_pod mesh-b haproxy -db -f "$WORK/haproxy-b.cfg"
+	bg in_pod server taskset -c 1 sockperf sr --nonblocked -f "$T/ev.feed" -F e --uc-reuseaddr
+	bg in_pod mesh-b sockperf sr --nonblocked -f "$T/app.feed" -F e --uc-reuseaddr
+	bg in_pod mesh-a haproxy -db -f "$T/haproxy-a.cfg"
+	bg in_pod mesh-b haproxy -db -f "$T/haproxy-b.cfg"
 	sleep 1
 }
 servers_stop() { for p in server mesh-a mesh-b; do pod_stop "$p"; done; }
@@ -135,7 +137,7 @@ tp() {
 	local cpu=$1 size=$2 out r0 r1
 	r0=$(sock_total redirectedBytes)
 	# shellcheck disable=SC2046
-	out=$(in_pod client $(on_cpu "$cpu") sockperf tp --nonblocked -f "$WORK/ev.feed" -F e \
+	out=$(in_pod client $(on_cpu "$cpu") sockperf tp --nonblocked -f "$T/ev.feed" -F e \
 		-m "$size" -t "$SECONDS_PER" 2>&1)
 	r1=$(sock_total redirectedBytes)
 	awk -v bw="$(sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p' <<<"$out")" \
@@ -188,9 +190,9 @@ measure() {
 	add "$set,tcp-stream,$mode" "$(stream)"
 	[ "$set" = none ] || return 0
 	for c in 1 0; do # client on the server's CPU (1), then on the other (0)
-		put3 sock "rr-$((2 - c))core" "$mode" "$(rr client "$c" 1 --nonblocked -f "$WORK/ev.feed" -F e)"
+		put3 sock "rr-$((2 - c))core" "$mode" "$(rr client "$c" 1 --nonblocked -f "$T/ev.feed" -F e)"
 	done
-	put3 sock mesh-rr "$mode" "$(rr mesh-a any 3 --nonblocked -f "$WORK/mesh.feed" -F e)"
+	put3 sock mesh-rr "$mode" "$(rr mesh-a any 3 --nonblocked -f "$T/mesh.feed" -F e)"
 	for c in 1 0; do
 		put2 sock "stream64-$((2 - c))core" "$mode" "$(tp "$c" 64)"
 		put2 sock "stream64k-$((2 - c))core" "$mode" "$(tp "$c" 65000)"
@@ -202,7 +204,7 @@ measure() {
 floor_measure() {
 	local kind addr sink c v b0 b1
 	for kind in unix tcp; do
-		if [ "$kind" = unix ]; then addr=unix:$WORK/pp.sock sink=unix:$WORK/tp.sock
+		if [ "$kind" = unix ]; then addr=unix:$T/pp.sock sink=unix:$T/tp.sock
 		else addr=$SIP:11116 sink=$SIP:11117; fi
 		bg in_pod server taskset -c 1 "$PERF" serve "$addr"
 		bg in_pod server taskset -c 1 "$PERF" serve "$sink" --sink
@@ -232,7 +234,7 @@ for set in none kube100; do
 		measure baseline "$set"
 		servers_stop
 		[ "$set" = kube100 ] || floor_measure
-		for p in "${PODS[@]}"; do meshcut_add "$p"; done
+		for p in "${PODS[@]}"; do mc_add "$p"; done
 		servers_start
 		echo "rule set $set, round $r/$ROUNDS: meshcut" >&2
 		measure meshcut "$set"
@@ -241,7 +243,7 @@ for set in none kube100; do
 		[ "$redirected" -gt 0 ] || { echo "meshcut redirected no packet: the run is not a comparison" >&2; exit 1; }
 		[ "$set" = kube100 ] || [ "$(sock_total redirectedMessages)" -gt 0 ] ||
 			{ echo "meshcut redirected no message: the run is not a comparison" >&2; exit 1; }
-		for p in "${PODS[@]}"; do meshcut_del "$p"; done
+		for p in "${PODS[@]}"; do mc_del "$p"; done
 	done
 	[ "$set" = kube100 ] && rules off
 done

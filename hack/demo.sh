@@ -14,31 +14,32 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" != "--no-deps" ]; then hack/deps.sh; fi
 make -s all
 
-# shellcheck source=hack/lib/cluster.sh
-. hack/lib/cluster.sh
+# shellcheck source=hack/lib/pods.sh
+. hack/lib/pods.sh
 ID=mcdemo$$
-PODS=(web api db)
+T=$(mktemp -d)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-trap cluster_cleanup EXIT
+trap 'node_cleanup; rm -rf "$T"' EXIT
 # socketRedirect is opt-in; spliceGuard optional because a kernel that
 # refuses BPF LSM programs (as the test VM's) cannot attach the guard, and
 # nothing in the demo reads with splice(2)
-cluster_init 10.88.0.0/24 '{"socketRedirect": true, "spliceGuard": "optional"}'
+SUBNET=10.88.0.0/24 K8S_NS=demo MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "logLevel": "info"}'
+node_init
+node_netfilter
 
-step "a node (netns $NODE) and three pods: ${PODS[*]}"
-for p in "${PODS[@]}"; do
-	pod_create "$p"
-	meshcut_add "$p"
-	echo "  $p: $(pod_ip "$p") (meshcut passed the bridge result through: $(diff -q <(jq -S . "$WORK/$p.primary") <(jq -S . "$WORK/$p.result") >/dev/null && echo unchanged || echo CHANGED))"
+step "a node (netns $NODE) and three pods: web api db"
+for p in web api db; do
+	make_pod "$p"
+	mc_add "$p"
+	echo "  $p: $(pod_ip "$p") (meshcut passed the bridge result through: $(diff -q <(jq -S . "$T/$p.prev.json") <(jq -S . "$T/$p.out") >/dev/null && echo unchanged || echo CHANGED))"
 done
 
 step "what this kernel lets meshcut do (each feature loads on its own)"
 "$MESHCUT" status --bpffs-root "$BPFFS" | grep '^  feature' || true
-feature_on() { "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -e --arg f "$1" '.node.features[$f].on' >/dev/null; }
-feature_why() { "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r --arg f "$1" '.node.features[$f].summary // "off"'; }
+feature_why() { status_json | jq -r --arg f "$1" '.node.features[$f].summary // "off"'; }
 
 step "what the kernel now runs for each pod"
-for p in "${PODS[@]}"; do echo "  $p: host veth $(pod_veth "$p"), cgroup $CG/$p"; done
+for p in "${PODS[@]}"; do echo "  $p: host veth $(pod_veth "$p"), cgroup $CGDIR/$p"; done
 prog_ids=()
 for prog in mc_tc_ingress mc_sockops; do
 	if [ -e "$BPFFS/progs/$prog" ]; then
@@ -52,12 +53,12 @@ bpftool link show | grep -A1 -E "prog ($ids_re)( |$)" | sed "s/^/  /" || true
 
 step "traffic: web -> api (ICMP, normal path) and web -> db (1 MB over TCP, packet shortcut)"
 nsp web ping -c 3 -i 0.2 "$(pod_ip api)" | tail -2 | sed 's/^/  /'
-in_pod db socat -T3 TCP-LISTEN:5432,reuseaddr - > "$WORK/db.recv" &
+in_pod db socat -T3 TCP-LISTEN:5432,reuseaddr - > "$T/db.recv" &
 sleep 0.3
-head -c 1000000 /dev/urandom > "$WORK/payload"
-in_pod web socat -T3 - "TCP:$(pod_ip db):5432" < "$WORK/payload"
+head -c 1000000 /dev/urandom > "$T/payload"
+in_pod web socat -T3 - "TCP:$(pod_ip db):5432" < "$T/payload"
 wait
-echo "  db received $(wc -c < "$WORK/db.recv") bytes, $(cmp -s "$WORK/payload" "$WORK/db.recv" && echo identical || echo DIFFERENT)"
+echo "  db received $(wc -c < "$T/db.recv") bytes, $(cmp -s "$T/payload" "$T/db.recv" && echo identical || echo DIFFERENT)"
 "$MESHCUT" status --json --bpffs-root "$BPFFS" | jq -r '.endpoints[] |
 	"  \(.pod): \(.packet.redirectedPackets) packets redirected pod to pod, \(.packet.passedPackets) on the normal path (\(.packet.policyPassedPackets) of them by the conntrack gate)"'
 for f in packet conntrack-gate; do
@@ -78,11 +79,15 @@ step "meshcut status"
 "$MESHCUT" status --bpffs-root "$BPFFS"
 
 step "CHECK each pod, then DEL the chain in reverse order"
-for p in "${PODS[@]}"; do run_plugin CHECK "$p" 1 "$WORK/$p.result" && echo "  $p: CHECK ok"; done
+# CHECK gets the chain's result as prevResult, as the runtime passes it
 for p in "${PODS[@]}"; do
-	meshcut_del "$p"
-	run_plugin DEL "$p" 0 "$WORK/$p.primary"
-	rm -f "$WORK/$p.primary"
+	jq --slurpfile r "$T/$p.out" '.prevResult = $r[0]' "$T/$p.mc.json" > "$T/$p.check.json"
+	mc_cni "$p" CHECK "$T/$p.check.json" && echo "  $p: CHECK ok"
+done
+for p in "${PODS[@]}"; do
+	mc_del "$p"
+	primary_cni "$p" DEL
+	rm -f "$T/$p.primary.json"
 done
 "$MESHCUT" status --bpffs-root "$BPFFS" | tail -1
 echo "  links left running meshcut programs: $(bpftool -j link show | jq --argjson ids "[$(IFS=,; echo "${prog_ids[*]}")]" '[.[] | select(.prog_id as $p | $ids | index($p))] | length')"

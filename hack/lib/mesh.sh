@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # A service mesh reduced to its essentials, for the socket shortcut's tests
 # and benchmark: Istio's traffic capture in a pod's netns, and an haproxy
-# sidecar. Needs nsp POD CMD... (the caller's: test helpers or cluster.sh).
+# sidecar. Needs nsp POD CMD... (hack/lib/pods.sh).
 
 # istio_rules POD: outbound TCP of everyone but the proxy's uid (1337) goes
 # to 15001, inbound TCP to 15006, loopback is left alone (the proxy reaches
