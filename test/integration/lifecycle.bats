@@ -62,6 +62,24 @@ cni_code() { jq -r .code <<<"$output"; }
 	bpftool -j map dump pinned "$BPFFS/maps/mc_dp_v1" | jq -e 'length == 4'
 }
 
+@test "every pinned map and program is named in include/mc_names.h and docs/state.md" {
+	add_pod a
+	# pinned by this node (a refused feature pins less: its names stay listed)
+	pinned=$(cd "$BPFFS" && ls -1 maps progs | grep -v ':$' | grep . | sort)
+	[ -n "$pinned" ]
+	doc=$(grep -oE '^  (maps|progs)/[a-z0-9_]+' "$BATS_TEST_DIRNAME/../../docs/state.md" | cut -d/ -f2 | sort -u)
+	names=$(sed -n 's/^#define MC_[A-Z_]*_MAP \(mc_[a-z0-9_]*\).*/\1/p' "$BATS_TEST_DIRNAME/../../include/mc_names.h" | sort)
+	# every map pinned has its one name in the header, and docs/state.md lists it
+	for n in $pinned; do
+		case $n in mc_*_v[0-9]*) grep -qx "$n" <<<"$names" || { echo "$n pinned, not in mc_names.h"; false; } ;; esac
+		grep -qx "$n" <<<"$doc" || { echo "$n pinned, not in docs/state.md"; false; }
+	done
+	# and the doc names no map the header does not define
+	for n in $(grep '_v[0-9]' <<<"$doc"); do
+		grep -qx "$n" <<<"$names" || { echo "docs/state.md names $n, mc_names.h does not"; false; }
+	done
+}
+
 @test "DEL removes every link, pin and entry it made, and DEL twice succeeds" {
 	require_feature packet conntrack-gate socket
 	make_pod a
