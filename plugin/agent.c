@@ -7,7 +7,10 @@
  *   is normal; one that undoes us again and again is a fight: after
  *   FIGHT_MAX re-inserts within FIGHT_WINDOW seconds the agent backs off
  *   (doubling, up to BACKOFF_MAX) and logs an error each time, instead of
- *   rewriting in a tight loop.
+ *   rewriting in a tight loop. It puts the entry back only while our
+ *   binary is in the bin dir, and under install_lock(), so that a
+ *   `meshcut uninstall` beside it wins: an entry without the binary would
+ *   fail every pod's ADD.
  * - Ready (--ready-file exists) only while the entry is in place.
  * - Every ORPHAN_EVERY seconds removes endpoints whose host veth and pod
  *   netns are both gone (a runtime that never ran DEL).
@@ -157,6 +160,7 @@ int cli_agent(int argc, char **argv)
 	double fights[FIGHT_MAX] = { 0 }, backoff_until = 0, next_sweep = 0;
 	int backoff = 0, n_fights = 0, ifd, sfd, wd = -1, mfd = -1, ret;
 	struct mc_agent_stats stats = { 0 };
+	bool no_binary_said = false;
 	char root[MC_PATH_MAX];
 	sigset_t mask;
 
@@ -204,9 +208,23 @@ int cli_agent(int argc, char **argv)
 		ok = install_conf_ok(&o);
 		if (!ok && t >= backoff_until) {
 			struct mc_install quick = o;
+			int lock = install_lock(&o);
 
 			quick.wait_s = 0;
-			ret = install_conf(&quick, why, sizeof(why));
+			if (!install_binary_present(&o)) {
+				/* uninstalled, or never installed: an entry now
+				 * would fail every pod's ADD */
+				if (!no_binary_said)
+					log_err("%s%s/meshcut is not there (uninstalled?): the entry stays out until "
+						"meshcut install runs", o.host_root, o.bin_dir);
+				no_binary_said = true;
+				ret = 0;
+			} else {
+				no_binary_said = false;
+				ret = install_conf(&quick, why, sizeof(why));
+			}
+			if (lock >= 0)
+				close(lock);
 			if (ret < 0 && ret != -ETIMEDOUT) {
 				log_err("cannot put meshcut into the CNI config: %s", why);
 			} else if (ret > 0) {

@@ -10,10 +10,12 @@
  * and map. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -178,6 +180,31 @@ int uninstall_state(const struct mc_install *o)
 	return mc_path_exists(root) ? -EBUSY : 0;
 }
 
+int install_lock(const struct mc_install *o)
+{
+	char dir[MC_PATH_MAX];
+	int fd, ret;
+
+	if (mc_fmt(dir, "%s%s", o->host_root, o->conf_dir) < 0)
+		return -ENAMETOOLONG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+bool install_binary_present(const struct mc_install *o)
+{
+	char bin[2 * MC_PATH_MAX + 16];
+
+	return mc_fmt(bin, "%s%s/meshcut", o->host_root, o->bin_dir) == 0 && access(bin, X_OK) == 0;
+}
+
 /* Our own binary into the bin dir, unless the one there is already it. */
 static int install_binary(const struct mc_install *o, char *why, size_t n)
 {
@@ -252,9 +279,12 @@ int cli_install(int argc, char **argv)
 int uninstall_all(const struct mc_install *o)
 {
 	char why[512] = "", bin[2 * MC_PATH_MAX + 16];
-	int ret, err = 0;
+	int ret, err = 0, lock;
 
-	/* the entry first: from here on no new pod runs meshcut */
+	/* the entry first: from here on no new pod runs meshcut; then the
+	 * binary, under the lock, so that an agent cannot put the entry back
+	 * in between (and finds no binary after) */
+	lock = install_lock(o);
 	ret = uninstall_conf(o, why, sizeof(why));
 	if (ret < 0) {
 		log_err("%s", why);
@@ -264,6 +294,8 @@ int uninstall_all(const struct mc_install *o)
 		log_err("cannot remove %s: %s", bin, strerror(errno));
 		err = -EIO;
 	}
+	if (lock >= 0)
+		close(lock);
 	if (uninstall_state(o) < 0) {
 		log_err("state under %s%s is still there", o->host_root, o->bpffs_root);
 		err = -EIO;

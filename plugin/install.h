@@ -36,6 +36,15 @@ bool install_conf_ok(const struct mc_install *o);
 /* Every endpoint's links, filters and entries, then every pin. */
 int uninstall_state(const struct mc_install *o);
 
+/* The conf dir, flock()ed: held by uninstall while it takes the entry and
+ * the binary out, and by the agent while it puts the entry back, so that
+ * the agent never re-inserts an entry uninstall has just removed. An fd to
+ * close(), or -errno (no conf dir: nothing to exclude). */
+int install_lock(const struct mc_install *o);
+/* Is <bin dir>/meshcut there? An entry without it would fail every pod's
+ * ADD ("failed to find plugin"), so the agent puts none back without it. */
+bool install_binary_present(const struct mc_install *o);
+
 /* uninstall_conf, the binary, uninstall_state: 0 or -EIO (logged). */
 int uninstall_all(const struct mc_install *o);
 

@@ -158,10 +158,14 @@ wait_for() {
 	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
+# fake_bin: a bin dir holding meshcut, as install leaves it (the agent puts
+# the entry back only while the binary is there); prints the dir
+fake_bin() { mkdir -p "$H/opt/cni/bin" && cp "$MESHCUT" "$H/opt/cni/bin/meshcut" && echo "$H/opt/cni/bin"; }
 has_entry() { [ "$(jq -r '.plugins[-1].type' "$NETD/10-calico.conflist" 2>/dev/null)" = meshcut ]; }
 
 @test "agent: puts the entry back when the primary rewrites or replaces its file, and reports ready" {
 	calico
+	run -0 install
 	start_agent
 	wait_for 5 has_entry
 	wait_for 5 test -e "$T/ready"
@@ -174,6 +178,7 @@ has_entry() { [ "$(jq -r '.plugins[-1].type' "$NETD/10-calico.conflist" 2>/dev/n
 
 @test "agent: two writers fighting -> the agent backs off and says so" {
 	calico
+	run -0 install
 	start_agent
 	wait_for 5 has_entry
 	# another writer removes us every 0.2 s, for at most 8 s
@@ -186,7 +191,7 @@ has_entry() { [ "$(jq -r '.plugins[-1].type' "$NETD/10-calico.conflist" 2>/dev/n
 	# while it backs off it is not ready, and it stopped rewriting
 	cp "$T/orig" "$NETD/10-calico.conflist"
 	sleep 1
-	! has_entry
+	if has_entry; then false; fi
 	[ ! -e "$T/ready" ]
 }
 
@@ -224,6 +229,28 @@ chain() {
 	[ "$cmd" != ADD ] || echo "$prev" > "$T/$pod.prev.json"
 }
 
+@test "agent: uninstall beside a running agent wins; the agent puts no entry back without the binary" {
+	calico
+	run -0 install
+	start_agent
+	wait_for 5 test -e "$T/ready"
+	run -0 uninstall
+	cmp "$T/orig" "$NETD/10-calico.conflist"
+	# the primary rewrites its file, again and again: no entry comes back
+	for _ in 1 2 3; do
+		cp "$T/orig" "$T/new" && mv "$T/new" "$NETD/10-calico.conflist"
+		sleep 0.5
+		if has_entry; then false; fi
+	done
+	[ ! -e "$T/ready" ]
+	[ "$(grep -c "meshcut is not there (uninstalled?)" "$T/agent.log")" = 1 ]
+	# install again: the agent keeps the entry in place once more
+	run -0 install
+	cp "$T/orig" "$NETD/10-calico.conflist"
+	wait_for 5 has_entry
+	wait_for 5 test -e "$T/ready"
+}
+
 @test "end to end: install into a real chain, pods accelerated, uninstall, traffic still flows, nothing left" {
 	require_feature packet conntrack-gate socket
 	node_netfilter
@@ -254,7 +281,7 @@ chain() {
 	[ "$(types "$NETD/10-mcnet.conflist")" = '["bridge"]' ]
 	[ ! -e "$H/opt/cni/bin/meshcut" ]
 	[ ! -e "$BPFFS" ]
-	for id in $links; do ! bpftool link show id "$id" >/dev/null 2>&1; done
+	for id in $links; do if bpftool link show id "$id" >/dev/null 2>&1; then false; fi; done
 	for p in a b; do [ -z "$(tcx_progs "$(pod_veth $p)")" ]; done
 	# the pods never lost their network
 	tcp_echo a "$(pod_ip b)" 7001 300000
@@ -267,7 +294,7 @@ chain() {
 	primary_cni a DEL          # veth gone
 	ip netns del "$ID-a"       # netns gone; meshcut never got a DEL
 	calico
-	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" 2> "$T/agent.log" 3>&- &
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --cni-bin-dir "$(fake_bin)" --bpffs-root "$BPFFS" 2> "$T/agent.log" 3>&- &
 	AGENT=$!
 	wait_for 5 bash -c "! $MESHCUT status --json --bpffs-root $BPFFS | jq -e '.endpoints[] | select(.containerID == \"ctr-a\")' >/dev/null"
 	ep_json b
@@ -298,7 +325,7 @@ sample() { # JSON NAME [POD]: a sample's value
 	ip netns del "$ID-c"       # an orphan for the agent to remove
 	calico
 	# nsenter execs the agent: $! is the agent itself, for teardown's kill
-	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" \
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --cni-bin-dir "$(fake_bin)" --bpffs-root "$BPFFS" \
 		--ready-file "$T/ready" --metrics :9765 2> "$T/agent.log" 3>&- &
 	AGENT=$!
 	wait_for 5 test -e "$T/ready"
@@ -349,7 +376,7 @@ sample() { # JSON NAME [POD]: a sample's value
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
 	MESHCUT_REFUSE=socket-teardown add_pod a
 	calico
-	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --bpffs-root "$BPFFS" \
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --cni-bin-dir "$(fake_bin)" --bpffs-root "$BPFFS" \
 		--ready-file "$T/ready" --metrics :9765 2> "$T/agent.log" 3>&- &
 	AGENT=$!
 	wait_for 5 test -e "$T/ready"

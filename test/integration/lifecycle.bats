@@ -240,7 +240,7 @@ status_conf() { # JQ_FILTER
 	ep_json a | jq -e '.packet.seenPackets >= 2'
 	run -0 mc_cni a DEL "$T/a.mc.json"
 	[ -z "$(nsn tc filter show dev "$veth" ingress)" ]
-	! nsn tc qdisc show dev "$veth" | grep -q clsact
+	if nsn tc qdisc show dev "$veth" | grep -q clsact; then false; fi
 }
 
 @test "legacy mode never removes a clsact qdisc or filter it did not create" {
@@ -255,7 +255,7 @@ status_conf() { # JQ_FILTER
 	run -0 mc_cni a DEL "$T/a.mc.json"
 	nsn tc qdisc show dev "$veth" | grep -q clsact
 	nsn tc filter show dev "$veth" ingress | grep -q u32
-	! nsn tc filter show dev "$veth" ingress | grep -q mc_tc_ingress
+	if nsn tc filter show dev "$veth" ingress | grep -q mc_tc_ingress; then false; fi
 }
 
 @test "32 pods added and deleted concurrently leave consistent state and nothing behind" {

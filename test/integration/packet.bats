@@ -113,7 +113,7 @@ two_pods() {
 	nsn conntrack -D -s "$A" -d "$B" -p tcp >/dev/null 2>&1
 	echo three >&9
 	sleep 1
-	! grep -q three "$T/long"
+	if grep -q three "$T/long"; then false; fi
 	exec 9>&-
 }
 
@@ -149,7 +149,7 @@ two_pods() {
 	run -0 mc_cni b DEL "$T/b.mc.json"
 	for v in "$va" "$vb"; do
 		[ -z "$(nsn tc filter show dev "$v" ingress)" ]
-		! nsn tc qdisc show dev "$v" | grep -q clsact
+		if nsn tc qdisc show dev "$v" | grep -q clsact; then false; fi
 	done
 	[ -n "$before_a" ]
 	tcp_echo a "$(pod_ip b)" 7001 100000
