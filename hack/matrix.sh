@@ -99,7 +99,7 @@ done
 	done <<'HAZARDS'
 mid-stream insert (connections made before ADD)|connections made before ADD
 never-reading peer (bounded queue)|a receiver that never reads
-slow reader behind a fast writer|integrity: a slow reader
+slow reader behind a fast writer; the writer waits in poll(POLLOUT)|integrity: a slow reader
 v4-mapped dual-stack listener|pod to pod through a dual-stack listener
 half-close, 1 B to 1 MiB writes, concurrent streams|integrity: concurrent streams
 blocking reader with signals|kernel hazard: blocking readers
@@ -107,6 +107,32 @@ splice(2) reader after redirected bytes|splice guard: a splice\(2\) reader
 splice(2) reader from the first byte|splice guard: a reader splicing
 sendfile (nginx)|nginx serving a file
 FIONREAD with redirected bytes|kernel hazard: FIONREAD
+Nagle-sized (64 B) writes|kernel hazard: Nagle-sized
 HAZARDS
+
+	# what the kernel itself does (kernel.bats' probes, without meshcut):
+	# seen or not seen, with the probe's counts
+	echo
+	printf '| kernel behaviour (kernel.bats probe) |'
+	for k in host $KERNELS; do printf ' %s |' "$k"; done
+	printf '\n|---|'
+	for _ in host $KERNELS; do printf -- '---|'; done
+	printf '\n'
+	while IFS='|' read -r name probe; do
+		printf '| %s |' "$name"
+		for k in host $KERNELS; do
+			line=$(sed -n "s/^# probe $probe: blocking-read hazard //p" "$OUT/$k.log" 2>/dev/null | head -1)
+			case $line in
+			"") r="not run" ;;
+			seen*) r="**seen** ($(grep -o 'eagain=[0-9]*' <<<"$line"), $(grep -o 'false_eof=[0-9]*' <<<"$line"))" ;;
+			*) r="not seen" ;;
+			esac
+			printf ' %s |' "$r"
+		done
+		printf '\n'
+	done <<'PROBES'
+blocking read woken by a signal returns EAGAIN or 0|signal
+blocking read woken by its own sends' ACKs returns EAGAIN or 0|acks
+PROBES
 } > "$OUT/table.md"
 cat "$OUT/table.md"

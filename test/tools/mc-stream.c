@@ -6,7 +6,7 @@
  *                   [--splice] [--hello]
  *   mc-stream client ADDR PORT [--conns N] [--bytes N] [--seed N]
  *                    [--bind ADDR:PORT] [--timeout S] [--nonblock] [--signals]
- *                    [--hello]
+ *                    [--hello] [--write N]
  *
  * Each connection starts with a header (length, seed). The client then
  * writes a pseudo-random stream derived from its seed in writes of random
@@ -33,7 +33,9 @@
  * "splice fallback". Prints "spliced N bytes, fallback F" per connection.
  * --hello: the server tries one splice (or read) right after accept and
  * then sends one byte; the client waits for that byte before it writes:
- * a reader that was reading before the first byte arrived. */
+ * a reader that was reading before the first byte arrived.
+ * --write N (client): every write of the upload N bytes (64: the small
+ * writes TCP's Nagle coalesces), instead of random sizes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -92,6 +94,7 @@ static uint64_t rnd(uint64_t *s)
 }
 
 static int nonblock;
+static size_t write_size; /* client --write: fixed size of every write, 0 = random */
 static int use_splice;
 static __thread int splice_fallback;
 static __thread uint64_t spliced;
@@ -191,6 +194,9 @@ static int send_stream(int fd, uint64_t len, uint64_t seed, uint64_t *rs, const 
 	while (len) {
 		/* mostly small writes, some large ones */
 		size_t n = (rnd(rs) & 3) ? 1 + rnd(rs) % 2048 : 1 + rnd(rs) % MAX_IO;
+
+		if (write_size)
+			n = write_size;
 		int ret;
 
 		if (n > len)
@@ -480,6 +486,8 @@ static int cmd_client(int argc, char **argv)
 			timeout = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--bind"))
 			bind_to = argv[++i];
+		else if (!strcmp(argv[i], "--write"))
+			write_size = (size_t)strtoul(argv[++i], NULL, 0) % MAX_IO;
 		else
 			return 2;
 	}
