@@ -5,6 +5,7 @@
  * everything it does not deliver itself, so that the kernel's normal path,
  * and every other program on the hook, still runs. */
 #include <linux/bpf.h>
+#include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
@@ -46,7 +47,15 @@ int mc_tc_ingress(struct __sk_buff *skb)
 			}
 		}
 	}
-	if (v == MC_PKT_REDIRECT)
+	if (v == MC_PKT_REDIRECT) {
+		/* The frame is for the pod now. A bridged pod's frame came in
+		 * addressed to another MAC than the host veth's, so the host
+		 * marked it PACKET_OTHERHOST; a kernel whose redirect_peer does
+		 * not scrub the packet (before 6.15's skb_scrub_packet there and
+		 * its stable backports: 5.10, 5.15, older 6.1 and 6.6) keeps
+		 * that mark into the pod, whose IP layer drops it. */
+		bpf_skb_change_type(skb, PACKET_HOST);
 		return bpf_redirect_peer(to, 0);
+	}
 	return MC_TC_NEXT;
 }
