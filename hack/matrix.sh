@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # hack/matrix.sh [--kernels "bullseye bookworm trixie sid"] [--tests "FILE..."] [--timeout S]
+#                [--no-host] [--table-only]
 #
 # The kernel matrix: for each Debian kernel (hack/vm.sh), boots it, loads a
 # node and records what the kernel let each datapath feature do, then runs
 # the given bats files there (default: every integration test). Writes
 # build/matrix/<kernel>.{features.json,tap} and build/matrix/table.md (a
 # kernel x feature table and each kernel's test count), which the README's
-# kernel table is copied from. Also runs the host's own kernel, natively.
+# kernel table is copied from. Also runs the host's own kernel, natively
+# (not with --no-host). A run replaces only its kernels' results, and the
+# table is made from every kernel's last run, naming the tests it ran;
+# --table-only makes it again from those results without running anything.
 set -uo pipefail
 # as root; a user with sudo may run it as is (a fresh Debian has no sudo)
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then exec sudo -E -- "$0" "$@"; fi
@@ -15,17 +19,21 @@ cd "$(dirname "$0")/.." || exit 1
 KERNELS="bullseye bookworm trixie sid"
 TESTS=test/integration
 TIMEOUT=3000
+HOST=host
+TABLE_ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) KERNELS=$2; shift 2 ;;
 	--tests) TESTS=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	*) sed -n '2,9p' "$0" >&2; exit 2 ;;
+	--no-host) HOST=; shift ;;
+	--table-only) TABLE_ONLY=1; shift ;;
+	*) sed -n '2,13p' "$0" >&2; exit 2 ;;
 	esac
 done
 OUT=build/matrix
 mkdir -p "$OUT"
-make -s -j"$(nproc)" all static test-bins || exit 1
+[ -n "$TABLE_ONLY" ] || make -s -j"$(nproc)" all static test-bins || exit 1
 
 # run_here: what a kernel runs, on the host or in a guest: the features a
 # fresh node gets (CNI STATUS under a bpffs root of its own), then the tests
@@ -42,8 +50,10 @@ MESHCUT=\$PWD/build/static/meshcut bats --tap $TESTS
 EOF
 }
 
-for k in host $KERNELS; do
+for k in $HOST $KERNELS; do
+	[ -z "$TABLE_ONLY" ] || break
 	echo "== $k" >&2
+	echo "$TESTS at $(git describe --always --dirty 2>/dev/null)" > "$OUT/$k.tests"
 	if [ "$k" = host ]; then
 		bash -c "$(run_here)" > "$OUT/$k.log" 2>&1
 	else
@@ -55,7 +65,9 @@ for k in host $KERNELS; do
 	echo "$k: $(grep -c '^ok' "$OUT/$k.tap") ok ($(grep -c '# skip' "$OUT/$k.tap") skipped), $(grep -c '^not ok' "$OUT/$k.tap") not ok" >&2
 done
 
-# the table: one row per kernel, one column per feature, then the tests
+# the table, from every kernel's last run (each row says which tests ran)
+ALL=
+for k in host bullseye bookworm trixie sid; do [ -s "$OUT/$k.tap" ] && ALL="$ALL $k"; done
 {
 	feats="packet conntrack-gate socket socket-queue socket-teardown splice-guard"
 	printf '| kernel |'
@@ -63,7 +75,7 @@ done
 	printf ' tests: passed / failed / skipped |\n|---|'
 	for _ in $feats; do printf -- '---|'; done
 	printf -- '---|\n'
-	for k in host $KERNELS; do
+	for k in $ALL; do
 		j=$OUT/$k.features.json
 		[ -s "$j" ] || { echo "| $k | (did not run) |"; continue; }
 		printf '| %s `%s` |' "$k" "$(jq -r .kernel "$j")"
@@ -71,7 +83,8 @@ done
 			printf ' %s |' "$(jq -r --arg f "$f" '.features[$f] | if .on then "on" elif .state == "off" then "off (\(.why | sub(", which is off"; "")))" else "off: \(.program) \(.error // "")" end' "$j")"
 		done
 		t=$OUT/$k.tap
-		printf ' %s / %s / %s |\n' "$(grep '^ok' "$t" | grep -vc '# skip')" "$(grep -c '^not ok' "$t")" "$(grep -c '# skip' "$t")"
+		printf ' %s / %s / %s (%s) |\n' "$(grep '^ok' "$t" | grep -vc '# skip')" "$(grep -c '^not ok' "$t")" \
+			"$(grep -c '# skip' "$t")" "$(sed 's|test/integration/||g; s|\.bats||g' "$OUT/$k.tests" 2>/dev/null || echo '?')"
 	done
 
 	# the kernel hazards of the socket shortcut: each is a test of
@@ -79,13 +92,13 @@ done
 	# reordered), "skip" that the socket shortcut is off on that kernel
 	echo
 	printf '| hazard (socket.bats test) |'
-	for k in host $KERNELS; do printf ' %s |' "$k"; done
+	for k in $ALL; do printf ' %s |' "$k"; done
 	printf '\n|---|'
-	for _ in host $KERNELS; do printf -- '---|'; done
+	for _ in $ALL; do printf -- '---|'; done
 	printf '\n'
 	while IFS='|' read -r name pat; do
 		printf '| %s |' "$name"
-		for k in host $KERNELS; do
+		for k in $ALL; do
 			line=$(grep -E "^(not )?ok [0-9]+ $pat" "$OUT/$k.tap" 2>/dev/null | head -1)
 			case $line in
 			"") r="not run" ;;
@@ -114,13 +127,13 @@ HAZARDS
 	# seen or not seen, with the probe's counts
 	echo
 	printf '| kernel behaviour (kernel.bats probe) |'
-	for k in host $KERNELS; do printf ' %s |' "$k"; done
+	for k in $ALL; do printf ' %s |' "$k"; done
 	printf '\n|---|'
-	for _ in host $KERNELS; do printf -- '---|'; done
+	for _ in $ALL; do printf -- '---|'; done
 	printf '\n'
 	while IFS='|' read -r name probe; do
 		printf '| %s |' "$name"
-		for k in host $KERNELS; do
+		for k in $ALL; do
 			line=$(sed -n "s/^# probe $probe: blocking-read hazard //p" "$OUT/$k.log" 2>/dev/null | head -1)
 			case $line in
 			"") r="not run" ;;
