@@ -119,14 +119,15 @@ blocking reader with signals|kernel hazard: blocking readers
 splice(2) reader after redirected bytes|splice guard: a splice\(2\) reader
 splice(2) reader from the first byte|splice guard: a reader splicing
 sendfile (nginx)|nginx serving a file
-FIONREAD with redirected bytes|kernel hazard: FIONREAD
+FIONREAD with redirected bytes|kernel hazard: FIONREAD counts
+FIONREAD with bytes on both paths|kernel hazard: FIONREAD with bytes
 Nagle-sized (64 B) writes|kernel hazard: Nagle-sized
 HAZARDS
 
 	# what the kernel itself does (kernel.bats' probes, without meshcut):
 	# seen or not seen, with the probe's counts
 	echo
-	printf '| kernel behaviour (kernel.bats probe) |'
+	printf '| kernel behaviour (probe) |'
 	for k in $ALL; do printf ' %s |' "$k"; done
 	printf '\n|---|'
 	for _ in $ALL; do printf -- '---|'; done
@@ -134,10 +135,12 @@ HAZARDS
 	while IFS='|' read -r name probe; do
 		printf '| %s |' "$name"
 		for k in $ALL; do
-			line=$(sed -n "s/^# probe $probe: blocking-read hazard //p" "$OUT/$k.log" 2>/dev/null | head -1)
+			line=$(sed -n "s/^# probe $probe: blocking-read hazard //p; t; s/^# probe $probe: [^:]*: //p" "$OUT/$k.log" 2>/dev/null | head -1)
 			case $line in
 			"") r="not run" ;;
-			seen*) r="**seen** ($(grep -o 'eagain=[0-9]*' <<<"$line"), $(grep -o 'false_eof=[0-9]*' <<<"$line"))" ;;
+			"not seen"*) r="not seen" ;;
+			seen*eagain*) r="**seen** ($(grep -o 'eagain=[0-9]*' <<<"$line"), $(grep -o 'false_eof=[0-9]*' <<<"$line"))" ;;
+			seen*) r="**${line}**" ;;
 			*) r="not seen" ;;
 			esac
 			printf ' %s |' "$r"
@@ -146,6 +149,7 @@ HAZARDS
 	done <<'PROBES'
 blocking read woken by a signal returns EAGAIN or 0|signal
 blocking read woken by its own sends' ACKs returns EAGAIN or 0|acks
+FIONREAD says 0 while TCP bytes wait behind redirected ones (socket.bats)|fionread-both
 PROBES
 } > "$OUT/table.md"
 cat "$OUT/table.md"

@@ -12,6 +12,12 @@
   mc-echo.py inq ADDR PORT              for each connection: once data is
                                         readable, answer with what
                                         ioctl(FIONREAD) says is waiting
+  mc-echo.py settle ADDR PORT           for each connection: without
+                                        reading, wait until FIONREAD stops
+                                        growing, then read exactly that many
+                                        bytes without waiting, then read to
+                                        EOF; print "fionread N read M
+                                        zero_while_readable Z total T"
   mc-echo.py ask ADDR PORT N            send N bytes, print the answer
   mc-echo.py drain ADDR PORT            read every connection until EOF,
                                         starting 0.5 s after accept; never
@@ -145,6 +151,58 @@ def inq(addr, port):
             c.sendall(str(n).encode())
 
 
+def fionread(c):
+    buf = bytearray(4)
+    fcntl.ioctl(c.fileno(), 0x541B, buf)  # FIONREAD
+    return int.from_bytes(buf, sys.byteorder)
+
+
+def settle(addr, port):
+    """FIONREAD with bytes waiting on both paths (redirected ones in the
+    socket's psock queue, later ones in its TCP queue): what it says must
+    be readable at once, and it must never say 0 while bytes are readable
+    (programs that size reads by it would stall)."""
+    s = listener(addr, port)
+    print("listening", flush=True)
+    while True:
+        c = accept(s)
+        with c:
+            last, stable, n = -1, 0, 0
+            for _ in range(200):  # at most 10 s
+                n = fionread(c)
+                stable = stable + 1 if n == last and n > 0 else 0
+                if stable >= 10:  # 0.5 s without growing
+                    break
+                last = n
+                time.sleep(0.05)
+            got = 0
+            while got < n:
+                try:
+                    b = c.recv(min(65536, n - got), socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                if not b:
+                    break
+                got += len(b)
+            total, zero = got, 0
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                r, _, _ = select.select([c], [], [], 1)
+                if not r:
+                    continue
+                k = fionread(c)
+                try:
+                    b = c.recv(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    continue
+                if not b:
+                    break
+                if k == 0:
+                    zero += 1  # readable bytes FIONREAD did not count
+                total += len(b)
+            print(f"fionread {n} read {got} zero_while_readable {zero} total {total}", flush=True)
+
+
 def ask(addr, port, n):
     c = socket.create_connection((addr, port), timeout=10)
     c.sendall(b"q" * n)
@@ -179,7 +237,7 @@ def push(addr, port, n):
 
 # subcommand: its function, and whether it takes N after ADDR PORT (the
 # servers never return)
-COMMANDS = {"serve": (serve, False), "hold": (hold, False), "inq": (inq, False),
+COMMANDS = {"serve": (serve, False), "hold": (hold, False), "inq": (inq, False), "settle": (settle, False),
             "drain": (drain, False), "fill": (fill, False), "ask": (ask, True),
             "push": (push, True)}
 
