@@ -146,7 +146,7 @@ conf_with() { jq "$1" "$T/a.mc.json" > "$T/bad.json"; }
 	run -0 --separate-stderr mc_cni a ADD "$T/a.mc.json" CNI_IFNAME=net1
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . <<<"$output")
 	status_json | jq -e '.endpoints[] | select(.ifname == "net1") | .state == "degraded" and (.degraded | test("no-veth"))'
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	run -0 --separate-stderr mc_cni a DEL "$T/a.mc.json" CNI_IFNAME=net1
 }
 
@@ -159,7 +159,7 @@ conf_with() { jq "$1" "$T/a.mc.json" > "$T/bad.json"; }
 	conf_with '(.prevResult.interfaces[] | select(.name | startswith("veth")) | .name) = "vethdeadbeef"'
 	run -0 --separate-stderr mc_cni a ADD "$T/bad.json"
 	ep_json a | jq -e '.state == "degraded" and (.degraded | test("veth-mismatch"))'
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 }
 
 @test "failurePolicy ignore: no cgroup found -> ADD succeeds, degraded, connectivity kept" {
@@ -169,7 +169,7 @@ conf_with() { jq "$1" "$T/a.mc.json" > "$T/bad.json"; }
 	ep_json a | jq -e '.state == "degraded" and (.degraded | test("no-cgroup"))'
 	# the packet shortcut, which needs no cgroup, is still attached
 	if feature_on packet && feature_on conntrack-gate; then
-		ep_json a | jq -e '.attached | test("tc-tcx")'
+		ep_json a | jq -e '.attached | test("tc-tcx|tc-legacy")'
 	fi
 	run -0 nsp a ping -c 2 -i 0.2 -W 2 10.77.0.1
 	grep -q "no-cgroup\|no pod cgroup" "$T/meshcut.log"
@@ -179,7 +179,7 @@ conf_with() { jq "$1" "$T/a.mc.json" > "$T/bad.json"; }
 	conf_with '.bpffsRoot = "/proc/meshcut"'
 	run -0 --separate-stderr mc_cni a ADD "$T/bad.json"
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . <<<"$output")
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	run -0 nsp a ping -c 2 -i 0.2 -W 2 10.77.0.1
 	grep -q "not accelerated" "$T/meshcut.log"
 }
@@ -192,7 +192,7 @@ conf_with() { jq "$1" "$T/a.mc.json" > "$T/bad.json"; }
 	run --separate-stderr mc_cni a ADD "$T/bad.json"
 	# the node programs were loaded to try: node state, not this pod's
 	is_error 100
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	[ -z "$(our_links)" ]
 	[ "$(map_keys mc_endpoints_v1)" = "[]" ]
 }

@@ -11,6 +11,7 @@ teardown() { mc_teardown; }
 accelerate() { mc_conf "$1" "${2:-.}"; mc_cni "$1" ADD "$T/$1.mc.json" > "$T/$1.out"; }
 
 @test "a foreign tcx program before ours still runs on every packet, and ours still delivers" {
+	require_tcx
 	make_pod a
 	make_pod b
 	foreign_tc tcx a ingress

@@ -101,7 +101,7 @@ del_leaves_nothing() {
 	[ ! -e "$BPFFS/progs/mc_tc_ingress" ]
 	ep_json a | jq -e '(.degraded | split(",") | index("no-packet")) and (.reason | startswith("packet off: mc_tc_ingress refused"))'
 	ep_json a | jq -e '.attached | split(",") | (index("tc-tcx") or index("tc-legacy")) | not'
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	traffic
 	shortcuts_as_features_say
 	[ "$(sock a redirectedMessages)" -ge 50 ]

@@ -51,7 +51,19 @@ our_links() {
 }
 
 # program ids on a veth's tcx ingress in the node netns, from the kernel
-tcx_progs() { nsn "$TCXQ" "$1" ingress; }
+# (nothing where the kernel has no tcx: 6.1 and older)
+tcx_progs() { nsn "$TCXQ" "$1" ingress 2>/dev/null || true; }
+# every BPF program on a veth's ingress: tcx first, then clsact filters
+# (where the kernel has no tcx, meshcut attaches such a filter)
+tc_progs() {
+	tcx_progs "$1"
+	nsn tc filter show dev "$1" ingress 2>/dev/null | sed -n 's/.* id \([0-9][0-9]*\) .*/\1/p'
+}
+# require_tcx: skip, with the kernel's answer, where it has no tcx
+require_tcx() {
+	local why
+	why=$(nsn "$TCXQ" lo ingress 2>&1 >/dev/null) || skip "the kernel has no tcx ($why)"
+}
 prog_id() { bpftool -j prog show pinned "$BPFFS/progs/$1" | jq -r .id; }
 
 # require_feature FEATURE...: skip, with the node's own reason, unless each

@@ -80,7 +80,7 @@ teardown() {
 	add_pod a
 	add_pod b
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
-	tcx_progs "$(pod_veth a)" | grep -qx "$(prog_id mc_tc_ingress)"
+	tc_progs "$(pod_veth a)" | grep -qx "$(prog_id mc_tc_ingress)"
 	ep_json a | jq -e '.state == "ready"'
 	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
 	ep_json a | jq -e '.packet.seenPackets >= 3'

@@ -282,7 +282,7 @@ chain() {
 	[ ! -e "$H/opt/cni/bin/meshcut" ]
 	[ ! -e "$BPFFS" ]
 	for id in $links; do if bpftool link show id "$id" >/dev/null 2>&1; then false; fi; done
-	for p in a b; do [ -z "$(tcx_progs "$(pod_veth $p)")" ]; done
+	for p in a b; do [ -z "$(tc_progs "$(pod_veth $p)")" ]; done
 	# the pods never lost their network
 	tcp_echo a "$(pod_ip b)" 7001 300000
 	for p in a b; do chain "$p" DEL; done

@@ -22,7 +22,7 @@ cni_code() { jq -r .code <<<"$output"; }
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
 	veth=$(pod_veth a)
 	# the kernel runs our tc program on the host veth (tcx, appended)
-	tcx_progs "$veth" | grep -qx "$(prog_id mc_tc_ingress)"
+	tc_progs "$veth" | grep -qx "$(prog_id mc_tc_ingress)"
 	# and our sockops program on the pod cgroup
 	bpftool -j cgroup show "$CGDIR/a" | jq -e --argjson id "$(prog_id mc_sockops)" \
 		'[.[] | select(.attach_type == "cgroup_sock_ops" and .id == $id)] | length == 1'
@@ -54,7 +54,7 @@ cni_code() { jq -r .code <<<"$output"; }
 	add_pod b
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
 	ep_json a | jq -e '(.ips | length) == 2 and .state == "ready"'
-	tcx_progs "$(pod_veth a)" | grep -qx "$(prog_id mc_tc_ingress)"
+	tc_progs "$(pod_veth a)" | grep -qx "$(prog_id mc_tc_ingress)"
 	run -0 nsp a ping -c 2 -i 0.2 -W 2 "$(pod_ip b)"
 	# IPv6 needs DAD to finish on both ends: bounded wait
 	for _ in $(seq 1 30); do nsp a ping -6 -c 1 -W 1 "$(pod_ip b :)" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -92,7 +92,7 @@ cni_code() { jq -r .code <<<"$output"; }
 	[ -z "$output" ]
 	diff <(echo "$before") <(state_snapshot)
 	[ -z "$(our_links)" ]
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	run -0 mc_cni a DEL "$T/a.mc.json"
 	diff <(echo "$before") <(state_snapshot)
 	# the pod still has its network
@@ -136,7 +136,7 @@ cni_code() { jq -r .code <<<"$output"; }
 	run -0 mc_cni a CHECK "$T/a.mc.json"
 	[ -z "$output" ]
 	rm "$BPFFS/endpoints/ctr-a/eth0/tc"   # unpinning the link detaches it
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	run -1 mc_cni a CHECK "$T/a.mc.json"
 	[ "$(cni_code)" = 101 ]
 	grep -q "tc link" <<<"$(jq -r .details <<<"$output")"
@@ -179,8 +179,8 @@ gc_conf() { # VALID_PODS...: GC config listing these pods as valid
 	run ! ep_json a
 	run -0 ep_json b
 	run ! ep_json c
-	[ -z "$(tcx_progs "$(pod_veth a)")" ]
-	tcx_progs "$(pod_veth b)" | grep -q .
+	[ -z "$(tc_progs "$(pod_veth a)")" ]
+	tc_progs "$(pod_veth b)" | grep -q .
 	[ "$(our_links | wc -l)" -eq 2 ]
 	run -0 mc_cni b CHECK "$T/b.mc.json"
 }

@@ -179,7 +179,7 @@ two_pods() {
 	mc_cni a DEL "$T/a.mc.json"
 	mc_cni b DEL "$T/b.mc.json"
 	for p in a b; do
-		[ -z "$(tcx_progs "$(pod_veth $p)")" ]
+		[ -z "$(tc_progs "$(pod_veth $p)")" ]
 		[ -z "$(nsn tc filter show dev "$(pod_veth $p)" ingress)" ]
 	done
 	[ "$(map_keys mc_dp_v1)" = "[]" ]

@@ -29,7 +29,7 @@ programs() { status_json | jq -r .programs; }
 # and no other of ours (a link left on an old program would show here)
 runs() {
 	local pod=$1 tc=$2 so=$3
-	[ "$(tcx_progs "$(pod_veth "$pod")")" = "$tc" ]
+	[ "$(tc_progs "$(pod_veth "$pod")")" = "$tc" ]
 	bpftool -j cgroup show "$CGDIR/$pod" | jq -e --argjson id "$so" \
 		'[.[] | select(.attach_type == "cgroup_sock_ops") | .id] == [$id]'
 }
@@ -110,7 +110,7 @@ gone() {
 	MESHCUT=$NEXT mc_cni c DEL "$T/c.mc.json"
 	diff <(echo "$before") <(state_snapshot)
 	for p in a b c; do
-		[ -z "$(tcx_progs "$(pod_veth "$p")")" ]
+		[ -z "$(tc_progs "$(pod_veth "$p")")" ]
 		bpftool -j cgroup show "$CGDIR/$p" | jq -e '[.[] | select(.attach_type == "cgroup_sock_ops")] == []'
 	done
 }
