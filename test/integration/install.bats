@@ -272,10 +272,15 @@ chain() {
 	[ "$(pkt a redirectedPackets)" -gt 10 ]
 	[ -n "$(our_links)" ]
 	links=$(our_links)
-	# the DaemonSet's agent runs meanwhile; uninstall wins over it
-	start_agent --bpffs-root /sys/fs/bpf/meshcut
+	# the DaemonSet's agent runs meanwhile; uninstall wins over it. Both
+	# run in the node's netns, as the DaemonSet's hostNetwork pods do
+	# (a clsact filter, on kernels without tcx, is found by the veth's
+	# ifindex in that netns)
+	nsn "$MESHCUT" agent --host-root "$H" --ready-file "$T/ready" --bpffs-root /sys/fs/bpf/meshcut \
+		2> "$T/agent.log" 3>&- &
+	AGENT=$!
 	wait_for 5 test -e "$T/ready"
-	run -0 uninstall --bpffs-root /sys/fs/bpf/meshcut
+	run -0 nsn "$MESHCUT" uninstall --host-root "$H" --bpffs-root /sys/fs/bpf/meshcut
 	kill "$AGENT"; AGENT=
 	# uninstall took everything: entry, binary, links, pins
 	[ "$(types "$NETD/10-mcnet.conflist")" = '["bridge"]' ]
