@@ -21,7 +21,8 @@ cni_code() { jq -r .code <<<"$output"; }
 	# the result is the primary's, field for field
 	diff <(jq -S . "$T/a.prev.json") <(jq -S . "$T/a.out")
 	veth=$(pod_veth a)
-	# the kernel runs our tc program on the host veth (tcx, appended)
+	# the kernel runs our tc program on the host veth (tcx, appended; a
+	# clsact filter where the kernel has no tcx)
 	tc_progs "$veth" | grep -qx "$(prog_id mc_tc_ingress)"
 	# and our sockops program on the pod cgroup
 	bpftool -j cgroup show "$CGDIR/a" | jq -e --argjson id "$(prog_id mc_sockops)" \
@@ -29,7 +30,13 @@ cni_code() { jq -r .code <<<"$output"; }
 	# the record says so, with the right veth, IP and cgroup
 	ep_json a | jq -e --arg v "$veth" --arg ip "$(pod_ip a)/24" --arg cg "$CGDIR/a" \
 		'.state == "ready" and .veth == $v and .ips == [$ip] and .cgroup == $cg and .pod == "a" and .namespace == "default"'
-	[ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ]
+	# a tcx link is pinned per endpoint; a clsact filter has no pin
+	if ep_json a | jq -e '.attached | test("tc-tcx")'; then
+		[ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ]
+	else
+		ep_json a | jq -e '.attached | test("tc-legacy")'
+		[ ! -e "$BPFFS/endpoints/ctr-a/eth0/tc" ]
+	fi
 	[ -e "$BPFFS/endpoints/ctr-a/eth0/sockops" ]
 }
 
@@ -135,11 +142,15 @@ cni_code() { jq -r .code <<<"$output"; }
 	add_pod a
 	run -0 mc_cni a CHECK "$T/a.mc.json"
 	[ -z "$output" ]
-	rm "$BPFFS/endpoints/ctr-a/eth0/tc"   # unpinning the link detaches it
+	if [ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ]; then
+		rm "$BPFFS/endpoints/ctr-a/eth0/tc"   # unpinning the link detaches it
+	else
+		nsn tc filter del dev "$(pod_veth a)" ingress   # our clsact filter (no tcx)
+	fi
 	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	run -1 mc_cni a CHECK "$T/a.mc.json"
 	[ "$(cni_code)" = 101 ]
-	grep -q "tc link" <<<"$(jq -r .details <<<"$output")"
+	grep -q "tc link\|clsact ingress filter" <<<"$(jq -r .details <<<"$output")"
 }
 
 @test "CHECK fails for an endpoint never added, and for cniVersion below 0.4.0" {
