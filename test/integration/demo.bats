@@ -39,12 +39,15 @@ setup() { require_root; }
 	MESHCUT_REFUSE=socket-teardown,packet run -0 "$BATS_TEST_DIRNAME/../../hack/demo.sh" --no-deps
 	echo "$output"
 	[[ "$output" == *"feature packet off: mc_tc_ingress refused by MESHCUT_REFUSE"* ]]
-	[[ "$output" == *"feature socket-teardown off: mc_sock_sweep refused by MESHCUT_REFUSE"* ]]
+	# refused as asked, or off already because the kernel refused socket
+	# (5.10), which the demo then names
+	[[ "$output" == *"feature socket-teardown off: mc_sock_sweep refused by MESHCUT_REFUSE"* ||
+		"$output" == *"feature socket-teardown off: needs socket, which is off"* ]]
 	[[ "$output" == *"mc_tc_ingress: not loaded"* ]]
 	[[ "$output" == *"db received 1000000 bytes, identical"* ]]
 	[[ "$output" == *"ok messages=200 "* ]]
 	[[ "$output" == *"packet shortcut off on this node, every packet took the normal path: packet off"* ]]
-	[[ "$output" == *"socket shortcut off on this node, every message went through TCP: socket-teardown off"* ]]
+	[[ "$output" == *"socket shortcut off on this node, every message went through TCP: socket"*" off"* ]]
 	[[ "$output" == *"links left running meshcut programs: 0"* ]]
 	[ -z "$(ls -d /sys/fs/bpf/mcdemo* 2>/dev/null)" ]
 }
