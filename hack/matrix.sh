@@ -65,6 +65,15 @@ for k in $HOST $KERNELS; do
 	echo "$k: $(grep -c '^ok' "$OUT/$k.tap") ok ($(grep -c '# skip' "$OUT/$k.tap") skipped), $(grep -c '^not ok' "$OUT/$k.tap") not ok" >&2
 done
 
+# kernel_head TITLE: a table's first two rows, a column per kernel
+kernel_head() {
+	printf '| %s |' "$1"
+	for k in $ALL; do printf ' %s |' "$k"; done
+	printf '\n|---|'
+	for _ in $ALL; do printf -- '---|'; done
+	printf '\n'
+}
+
 # the table, from every kernel's last run (each row says which tests ran)
 ALL=
 for k in host bullseye bookworm trixie sid; do [ -s "$OUT/$k.tap" ] && ALL="$ALL $k"; done
@@ -91,11 +100,7 @@ for k in host bullseye bookworm trixie sid; do [ -s "$OUT/$k.tap" ] && ALL="$ALL
 	# socket.bats; "ok" means the hazard was handled (no byte lost or
 	# reordered), "skip" that the socket shortcut is off on that kernel
 	echo
-	printf '| hazard (socket.bats test) |'
-	for k in $ALL; do printf ' %s |' "$k"; done
-	printf '\n|---|'
-	for _ in $ALL; do printf -- '---|'; done
-	printf '\n'
+	kernel_head 'hazard (socket.bats test)'
 	while IFS='|' read -r name pat; do
 		printf '| %s |' "$name"
 		for k in $ALL; do
@@ -127,11 +132,7 @@ HAZARDS
 	# what the kernel itself does (kernel.bats' probes, without meshcut):
 	# seen or not seen, with the probe's counts
 	echo
-	printf '| kernel behaviour (probe) |'
-	for k in $ALL; do printf ' %s |' "$k"; done
-	printf '\n|---|'
-	for _ in $ALL; do printf -- '---|'; done
-	printf '\n'
+	kernel_head 'kernel behaviour (probe)'
 	while IFS='|' read -r name probe; do
 		printf '| %s |' "$name"
 		for k in $ALL; do
