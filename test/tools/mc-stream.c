@@ -487,10 +487,12 @@ static int cmd_client(int argc, char **argv)
 		else if (!strcmp(argv[i], "--bind"))
 			bind_to = argv[++i];
 		else if (!strcmp(argv[i], "--write"))
-			write_size = (size_t)strtoul(argv[++i], NULL, 0) % MAX_IO;
+			write_size = (size_t)strtoul(argv[++i], NULL, 0);
 		else
 			return 2;
 	}
+	if (write_size > MAX_IO)
+		return 2; /* the buffer holds MAX_IO bytes */
 	alarm((unsigned)timeout);
 	if (signals)
 		start_signals();
