@@ -47,6 +47,15 @@ struct {
 	__type(value, struct mc_sock);
 } MC_SK_MAP SEC(".maps");
 
+/* connections the host revoked: written by mc_ct_revoke (revoke.bpf.c),
+ * read by mc_sk_msg when the node's policy generation moved */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MC_MAX_SOCKS);
+	__type(key, struct mc_sock_tuple);
+	__type(value, __u64);
+} MC_REVOKE_MAP SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
@@ -221,10 +230,52 @@ static __always_inline int conn_id_eq(const struct mc_conn_id *a, const struct m
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
+/* The sockets' view of their connection (mc_sock_tuple), at ESTABLISHED. */
+static __always_inline void sock_tuple_of(const struct bpf_sock_ops *skops, struct mc_sock_tuple *t)
+{
+	__u32 w[4];
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (skops->family == MC_AF_INET) {
+		v4_mapped(t->local, CTX_U32(skops->local_ip4));
+		v4_mapped(t->remote, CTX_U32(skops->remote_ip4));
+	} else {
+		w[0] = CTX_U32(skops->local_ip6[0]);
+		w[1] = CTX_U32(skops->local_ip6[1]);
+		w[2] = CTX_U32(skops->local_ip6[2]);
+		w[3] = CTX_U32(skops->local_ip6[3]);
+		__builtin_memcpy(t->local, w, 16);
+		w[0] = CTX_U32(skops->remote_ip6[0]);
+		w[1] = CTX_U32(skops->remote_ip6[1]);
+		w[2] = CTX_U32(skops->remote_ip6[2]);
+		w[3] = CTX_U32(skops->remote_ip6[3]);
+		__builtin_memcpy(t->remote, w, 16);
+	}
+	t->lport = (__u16)CTX_U32(skops->local_port);
+	t->rport = remote_port_of(skops);
+}
+
+/* The node's policy generation (mc_sockcfg_v1[0].gen): a socket whose
+ * recorded generation differs reads its policy again (policy_allows()). */
+static __always_inline __u32 policy_gen(void)
+{
+	__u32 node = MC_SOCKCFG_NODE_SLOT;
+	struct mc_sock_cfg *cfg = bpf_map_lookup_elem(&MC_SOCKCFG_MAP, &node);
+
+	return cfg ? *(volatile __u32 *)&cfg->gen : 0;
+}
+
+static __always_inline struct mc_sock_cfg *sock_cfg_of(__u32 slot)
+{
+	if (slot == MC_SOCKCFG_NODE_SLOT)
+		return 0;
+	return bpf_map_lookup_elem(&MC_SOCKCFG_MAP, &slot);
+}
+
 /* May this endpoint's socket, with these ports, enter the shortcut? */
 static __always_inline int sock_allowed(__u32 slot, __u16 a, __u16 b)
 {
-	struct mc_sock_cfg *cfg = bpf_map_lookup_elem(&MC_SOCKCFG_MAP, &slot);
+	struct mc_sock_cfg *cfg = sock_cfg_of(slot);
 
 	if (!cfg || !(cfg->flags & MC_SOCKCFG_REDIRECT))
 		return 0;
@@ -236,6 +287,15 @@ static __always_inline int sock_allowed(__u32 slot, __u16 a, __u16 b)
 			return 0;
 	}
 	return 1;
+}
+
+/* Whether the endpoint's sockets may pair with another pod's (ADD's
+ * MC_SOCKCFG_REMOTE_OK). */
+static __always_inline int remote_ok(__u32 slot)
+{
+	struct mc_sock_cfg *cfg = sock_cfg_of(slot);
+
+	return cfg && (cfg->flags & MC_SOCKCFG_REMOTE_OK);
 }
 
 /* ---- the state of one connection (mc_pair_v2), shared by every program

@@ -51,8 +51,8 @@ static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
  * local server side can find us. Storage first, then the sockhash entry,
  * then the id, so that whoever finds the id finds the rest. */
 static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_sock *sk,
-					const struct mc_conn_id *id, __u32 slot,
-					struct mc_stats *st)
+					const struct mc_conn_id *id, const struct mc_sock_tuple *t,
+					__u32 slot, __u32 gen, struct mc_stats *st)
 {
 	struct mc_pair pair = { .slot = slot };
 	struct mc_sock *me, *old;
@@ -73,6 +73,10 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 	me->file = 0;
 	me->peer_file = 0;
 	me->id = *id;
+	me->tuple = *t;
+	me->gen = gen;
+	me->peer_lport = 0;
+	me->peer_rport = 0;
 	me->slot = slot;
 	me->flags = MC_SK_CLIENT;
 	me->tx = MC_TX_UNDECIDED;
@@ -80,6 +84,7 @@ static __always_inline void sock_client(struct bpf_sock_ops *skops, struct bpf_s
 		goto drop_storage;
 	pair.cookie = cookie;
 	pair.sk = (__u64)sk;
+	pair.client_dport = t->rport;
 	if (bpf_map_update_elem(&MC_PAIR_MAP, id, &pair, BPF_NOEXIST) < 0) {
 		/* Taken: two live connections share the id. Neither may be
 		 * paired, or one could receive the other's bytes. */
@@ -105,8 +110,8 @@ drop_storage:
  * pair_complete, from its first message.) The server has not been accepted
  * yet: its listener's mode stands for its own until it is (mc_lsn_v1). */
 static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_sock *sk,
-					const struct mc_conn_id *id, __u32 slot,
-					struct mc_stats *st)
+					const struct mc_conn_id *id, const struct mc_sock_tuple *t,
+					__u32 slot, __u32 gen, struct mc_stats *st)
 {
 	struct mc_listener *lsn;
 	struct mc_pair *pair;
@@ -121,6 +126,10 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 			st->sock_collisions++;
 		return;
 	}
+	/* Two pods: only if the host's revocations of the connection reach
+	 * it (or neither pod asks the host's policy: packetPolicy trust) */
+	if (pair->slot != slot && (!remote_ok(slot) || !remote_ok(pair->slot)))
+		return;
 	/* Only a server whose listener was nonblocking: a blocking one would
 	 * wait in the sockhash at its first read, before it could leave. */
 	lsn = bpf_sk_storage_get(&MC_LSN_MAP, sk, 0, 0);
@@ -140,6 +149,10 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 	me->file = 0;
 	me->peer_file = 0;
 	me->id = *id;
+	me->tuple = *t;
+	me->gen = gen;
+	me->peer_lport = id->client_port; /* the source port: no NAT changes it */
+	me->peer_rport = pair->client_dport;
 	me->slot = slot;
 	me->peer_slot = pair->slot;
 	me->flags = 0;
@@ -149,6 +162,7 @@ static __always_inline void sock_server(struct bpf_sock_ops *skops, struct bpf_s
 	/* the rest first: whoever sees server_cookie reads them */
 	pair->server_sk = (__u64)sk;
 	pair->server_slot = slot;
+	pair->server_lport = t->lport;
 	if (__sync_val_compare_and_swap(&pair->server_cookie, 0, cookie) != 0) {
 		bpf_map_delete_elem(&MC_SOCKS_MAP, &cookie);
 		goto drop_storage;
@@ -251,11 +265,13 @@ static __always_inline void sock_listen(struct bpf_sock_ops *skops)
 SEC("sockops")
 int mc_sockops(struct bpf_sock_ops *skops)
 {
+	struct mc_sock_tuple t;
 	struct bpf_sock *sk;
 	struct mc_conn_id id;
 	struct mc_ep_ref *ref;
 	struct mc_stats *st;
 	__u64 cookie;
+	__u32 gen;
 	int client;
 
 	if (skops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB) {
@@ -293,13 +309,19 @@ int mc_sockops(struct bpf_sock_ops *skops)
 	/* Data in the handshake (TCP Fast Open) already went through TCP. */
 	if (skops->data_segs_in || skops->data_segs_out)
 		return 1;
-	if (!sock_allowed(ref->slot, (__u16)skops->local_port, remote_port_of(skops)))
+	/* the generation first: a policy written after it is read again at
+	 * the first message */
+	gen = policy_gen();
+	sock_tuple_of(skops, &t);
+	if (!sock_allowed(ref->slot, t.lport, t.rport))
 		return 1;
+	/* a revocation of an earlier connection with this 4-tuple is not ours */
+	bpf_map_delete_elem(&MC_REVOKE_MAP, &t);
 	conn_id_of(skops, client, &id);
 	if (client)
-		sock_client(skops, sk, &id, ref->slot, st);
+		sock_client(skops, sk, &id, &t, ref->slot, gen, st);
 	else
-		sock_server(skops, sk, &id, ref->slot, st);
+		sock_server(skops, sk, &id, &t, ref->slot, gen, st);
 	return 1;
 }
 
@@ -328,7 +350,24 @@ static __always_inline void pair_complete(struct mc_sock *me)
 	}
 	me->peer_sk = pair->server_sk;
 	me->peer_slot = pair->server_slot;
+	me->peer_lport = pair->server_lport;
+	me->peer_rport = me->tuple.lport;
 	me->peer_cookie = server;
+}
+
+/* The connection's policy, read again since the node's generation moved:
+ * 0 if it may stay, else the counter of why it may not. Either end's
+ * endpoint policy (each with its own view of the ports: DNAT and REDIRECT
+ * change the server's), and the host's conntrack (mc_ct_revoke). */
+static __always_inline __u64 *policy_denies(const struct mc_sock *me, struct mc_stats *st,
+					    __u64 *none)
+{
+	if (!sock_allowed(me->slot, me->tuple.lport, me->tuple.rport) ||
+	    !sock_allowed(me->peer_slot, me->peer_lport, me->peer_rport))
+		return st ? &st->sock_policy_off : none;
+	if (bpf_map_lookup_elem(&MC_REVOKE_MAP, &me->tuple))
+		return st ? &st->sock_ct_revoked : none;
+	return 0;
 }
 
 /* Every message a tracked socket sends. A direction is redirected only if
@@ -342,8 +381,8 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	struct mc_pair *pair;
 	struct mc_sock *me;
 	struct mc_stats *st;
-	__u64 peer_cookie;
-	__u32 size = msg->size, d;
+	__u64 peer_cookie, none = 0, *why;
+	__u32 size = msg->size, d, gen;
 	long queued;
 
 	if (!sk)
@@ -359,6 +398,17 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	peer_cookie = me->peer_cookie;
 	if (!peer_cookie || (me->flags & (MC_SK_DRAIN | MC_SK_COLLIDED | MC_SK_LEAVE)))
 		goto to_tcp;
+	/* one array read a message: the policy itself only when it changed */
+	gen = policy_gen();
+	if (gen != me->gen) {
+		me->gen = gen;
+		why = policy_denies(me, st, &none);
+		if (why) {
+			if (me->tx == MC_TX_REDIRECT)
+				(*why)++;
+			goto to_tcp;
+		}
+	}
 	/* Both ends must read without blocking (sock_mode()), checked at each
 	 * message since a program may switch. */
 	if (sock_mode_cached(me->sk, &me->file) != MC_MODE_NONBLOCK) {

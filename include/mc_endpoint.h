@@ -61,11 +61,13 @@ enum {
 #define MC_DEG_NO_SOCKET (1U << 11)	      /* socket shortcut: its programs refused */
 #define MC_DEG_NO_SOCK_TEARDOWN (1U << 12) /* socketRedirect off: no way to take sockets out */
 #define MC_DEG_NO_SOCK_QUEUE (1U << 13)    /* socketRedirect off: queues cannot be bounded */
-#define MC_DEG_BITS 14			      /* bits named by ep_degraded_str() */
+#define MC_DEG_NO_SOCK_REVOKE (1U << 14)   /* pod-to-pod sockets stay on TCP: the host's
+					      * conntrack revocations would not reach them */
+#define MC_DEG_BITS 15			      /* bits named by ep_degraded_str() */
 
 struct mc_endpoint {
 	__u32 abi; /* MC_ENDPOINT_ABI */
-	__u32 slot; /* index into mc_stats_v2 */
+	__u32 slot; /* index into mc_stats_v3 */
 	__u32 state;
 	__u32 attached;
 	__u32 degraded;

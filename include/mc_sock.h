@@ -7,12 +7,18 @@
  *   mc_pair_v2    hash, key = mc_conn_id: one entry per tracked connection,
  *                 from the client's ESTABLISHED until either end closes:
  *                 the pairing and the state of both directions.
- *   mc_sk_v3      sk_storage, value = mc_sock: per-socket decisions. Freed
+ *   mc_sk_v4      sk_storage, value = mc_sock: per-socket decisions. Freed
  *                 by the kernel with the socket.
  *   mc_lsn_v1     sk_storage (cloned into accepted sockets), value =
  *                 mc_listener: how a pod's listening socket was read when
  *                 it started listening.
- *   mc_sockcfg_v1 array by endpoint slot: per-pod settings.
+ *   mc_sockcfg_v1 array by endpoint slot: each endpoint's policy (socket
+ *                 and packet shortcut on or off, excluded ports), written
+ *                 by ADD from the conflist and by `meshcut endpoint`; its
+ *                 entry 0 (no endpoint has slot 0) holds the node's policy
+ *                 generation.
+ *   mc_revoke_v1  LRU hash, key = mc_sock_tuple: connections whose
+ *                 conntrack entry the host deleted (mc_ct_revoke).
  *   mc_sweep_v1   one entry: arguments and results of mc_sock_sweep, the
  *                 iterator DEL runs over mc_socks_v1. */
 #ifndef MC_SOCK_H
@@ -67,7 +73,8 @@ struct mc_pair {
 	__u32 server_slot;
 	__u32 flags; /* MC_PAIR_* */
 	__u32 dir[2]; /* MC_TX_* of each direction */
-	__u32 pad;
+	__u16 client_dport; /* the port the client dialed (before any DNAT) */
+	__u16 server_lport; /* the server socket's own port (after it) */
 };
 _Static_assert(sizeof(struct mc_pair) == 72, "mc_pair is ABI");
 
@@ -94,6 +101,17 @@ enum {
  * read everything that was. */
 #define MC_LEAVE_GRACE_NS (20ULL * 1000 * 1000)
 
+/* A connection as one of its sockets sees it: the key of mc_revoke_v1.
+ * Addresses v4-mapped for IPv4, ports in host byte order. A client's view
+ * is its conntrack entry's original tuple, a server's the reply tuple. */
+struct mc_sock_tuple {
+	__u8 local[16];
+	__u8 remote[16];
+	__u16 lport;
+	__u16 rport;
+};
+_Static_assert(sizeof(struct mc_sock_tuple) == 36, "mc_sock_tuple is ABI");
+
 struct mc_sock {
 	__u64 cookie;	   /* this socket */
 	__u64 sk;	   /* its struct sock, for sock_mode() only */
@@ -106,8 +124,13 @@ struct mc_sock {
 	__u32 tx;	 /* MC_TX_* */
 	__u64 file;	 /* struct file of sk and of peer_sk once known, 0 */
 	__u64 peer_file; /* before (read only: sock_mode_cached()) */
+	struct mc_sock_tuple tuple; /* this socket's view of its connection */
+	__u32 gen;	  /* the node's policy generation its policy was last read at */
+	__u16 peer_lport; /* the peer's view of the ports, for its endpoint's */
+	__u16 peer_rport; /* excluded ports */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct mc_sock) == 96, "mc_sock is ABI");
+_Static_assert(sizeof(struct mc_sock) == 144, "mc_sock is ABI");
 
 /* A listener's mode when it started listening. The kernel copies it into
  * every socket the listener accepts (BPF_F_CLONE): only a server socket
@@ -123,15 +146,29 @@ struct mc_listener {
 };
 _Static_assert(sizeof(struct mc_listener) == 16, "mc_listener is ABI");
 
-/* socketRedirect: the pod's sockets may enter the sockhash. Without it
- * mc_sockops only counts (see docs/socket-shortcut.md for why it is not
- * the default yet). */
+/* The endpoint policy (docs/endpoint-policy.md). Policy bits: */
+/* socket shortcut on (socketRedirect, or `meshcut endpoint set --socket
+ * on`): the pod's sockets may enter the sockhash. Without it mc_sockops
+ * only counts (docs/socket-shortcut.md says why it is not the default). */
 #define MC_SOCKCFG_REDIRECT (1U << 0)
+#define MC_SOCKCFG_PACKET_OFF (1U << 1) /* packet shortcut turned off (its MC_PKT_ON
+					 * cleared in mc_dp_v1 and mc_veth_v1) */
+#define MC_SOCKCFG_LIVE (1U << 2)	/* set by `meshcut endpoint`, not the conflist */
+/* Facts ADD found, which the policy cannot change: */
+#define MC_SOCKCFG_CAPABLE (1U << 3)	/* the node can carry its sockets (features,
+					 * splice guard): REDIRECT may be turned on */
+#define MC_SOCKCFG_REMOTE_OK (1U << 4)	/* its sockets may pair with another pod's:
+					 * the host's revocations reach them
+					 * (socket-revoke) or packetPolicy is trust */
+
+#define MC_SOCKCFG_NODE_SLOT 0 /* entry whose gen is the node's policy generation */
 
 struct mc_sock_cfg {
 	__u16 exclude_ports[MC_MAX_EXCLUDE_PORTS]; /* 0 = unused */
 	__u32 flags;				   /* MC_SOCKCFG_* */
-	__u32 pad;
+	__u32 gen; /* entry 0: bumped by every policy change and every revocation,
+		    * so that sockets read their policy again; others: how
+		    * often `meshcut endpoint` changed this endpoint's */
 };
 _Static_assert(sizeof(struct mc_sock_cfg) == 24, "mc_sock_cfg is ABI");
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-endpoint counters: mc_stats_v2, a per-CPU array indexed by the
+/* Per-endpoint counters: mc_stats_v3, a per-CPU array indexed by the
  * endpoint's slot. The plugin zeroes a slot at ADD and at DEL and sums the
  * CPUs when it reads. */
 #ifndef MC_STATS_H
@@ -34,7 +34,11 @@ struct mc_stats {
 	__u64 sock_splice_refused; /* splice(2)/sendfile(2) reads refused with
 				    * EINVAL while redirected data could be
 				    * waiting (the reader falls back to read) */
+	__u64 sock_policy_off; /* directions taken back to TCP because an endpoint
+				* policy turned the connection off */
+	__u64 sock_ct_revoked; /* directions taken back to TCP because the host
+				* deleted the connection's conntrack entry */
 };
-_Static_assert(sizeof(struct mc_stats) == 160, "mc_stats is ABI");
+_Static_assert(sizeof(struct mc_stats) == 176, "mc_stats is ABI");
 
 #endif

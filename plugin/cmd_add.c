@@ -75,6 +75,7 @@ static const __u32 feature_deg_bit[MC_FEAT_COUNT] = {
 	[MC_FEAT_SOCK_TEARDOWN] = MC_DEG_NO_SOCK_TEARDOWN,
 	[MC_FEAT_SPLICE_GUARD] = MC_DEG_NO_SPLICE_GUARD,
 	[MC_FEAT_SOCK_QUEUE] = MC_DEG_NO_SOCK_QUEUE,
+	[MC_FEAT_SOCK_REVOKE] = MC_DEG_NO_SOCK_REVOKE,
 };
 
 /* true if the node has feature id on; else ep is degraded, naming it */
@@ -133,6 +134,7 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		return ret;
 	}
 	ep_stats_reset(node, ep->slot);
+	sock_cfg_write(node, ep->slot, NULL, 0); /* no policy of an earlier owner */
 	/* The record goes in before anything it describes, so DEL and GC can
 	 * always undo a half-made endpoint. */
 	ret = ep_store(node, &key, ep);
@@ -154,6 +156,7 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_store(node, &key, ep);
 	}
 	if (conf->socket_shortcut && ep->cgroup_id && feature_or_degrade(node, ep, MC_FEAT_SOCKET)) {
+		__u32 facts = sock_facts(node, conf);
 		bool redirect = conf->socket_redirect;
 
 		/* without a way to take them out at DEL, or to bound what a
@@ -168,7 +171,11 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 				   "socketRedirect needs the splice guard (BPF LSM), which this "
 				   "node cannot attach: sockets stay on TCP");
 		}
-		ret = sock_cfg_write(node, ep->slot, conf, redirect ? MC_SOCKCFG_REDIRECT : 0);
+		/* pod to pod only where the host's revocations reach sockets */
+		if (redirect && !(facts & MC_SOCKCFG_REMOTE_OK))
+			feature_or_degrade(node, ep, MC_FEAT_SOCK_REVOKE);
+		ret = sock_cfg_write(node, ep->slot, conf,
+				     facts | (redirect ? MC_SOCKCFG_REDIRECT : 0));
 		if (ret < 0)
 			log_warn("cannot write the socket shortcut settings: %s", strerror(-ret));
 		ep_attach_sockops(node, &key, ep, &paths);

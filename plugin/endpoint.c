@@ -12,6 +12,7 @@
 
 #include "endpoint.h"
 #include "log.h"
+#include "sock.h"
 
 int ep_key_make(struct mc_ep_key *key, const char *container_id, const char *ifname)
 {
@@ -243,6 +244,9 @@ int ep_teardown(const struct mc_node *node, const struct mc_ep_key *key,
 		pieces[i]->detach(node, ep, &p);
 	if (ep && node->maps[MC_MAP_STATS] >= 0)
 		ep_stats_reset(node, ep->slot);
+	/* its policy goes with it (after its sockets: the sockops piece) */
+	if (ep && ep->slot)
+		sock_cfg_write(node, ep->slot, NULL, 0);
 	if (node->maps[MC_MAP_ENDPOINTS] >= 0 &&
 	    bpf_map_delete_elem(node->maps[MC_MAP_ENDPOINTS], key) < 0 && errno != ENOENT)
 		ret = -errno;
@@ -334,7 +338,7 @@ void ep_degraded_str(__u32 degraded, char *buf, size_t n)
 					     "tc-attach",      "sockops-attach", "cgroup-shared",
 					     "no-netns",       "datapath",	 "no-splice-guard",
 					     "no-packet",      "no-conntrack-gate", "no-socket",
-					     "no-socket-teardown", "no-socket-queue" };
+					     "no-socket-teardown", "no-socket-queue", "no-socket-revoke" };
 	_Static_assert(MC_ARRAY_SIZE(names) == MC_DEG_BITS, "a name for every MC_DEG_ bit");
 
 	bits_str(degraded, names, MC_ARRAY_SIZE(names), buf, n);

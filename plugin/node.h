@@ -8,6 +8,8 @@
  *                              mc_sock_sweep
  *   <root>/links/mc_splice_guard   node-wide link of the splice guard
  *                              (BPF LSM), when the kernel allows it
+ *   <root>/links/mc_ct_revoke  node-wide kprobe link on nf_ct_delete
+ *                              (socket-revoke), when the kernel allows it
  *   <root>/endpoints/<cid>/<ifname>/{tc,sockops}   per-pod links
  *
  * The root directory itself is the lock (flock) that serialises changes. */
@@ -35,6 +37,7 @@ enum mc_map_id {
 	MC_MAP_SWEEP,
 	MC_MAP_LSN,
 	MC_MAP_FEATURES,
+	MC_MAP_REVOKE,
 	MC_MAP_COUNT
 };
 enum mc_prog_id { MC_PROG_TC, MC_PROG_SOCKOPS, MC_PROG_SK_MSG, MC_PROG_SWEEP, MC_PROG_COUNT };
@@ -67,6 +70,7 @@ int node_open(struct mc_node *node, const char *root, enum mc_node_mode mode, ch
 void node_close(struct mc_node *node);
 
 #define MC_GUARD_PIN "links/mc_splice_guard"
+#define MC_REVOKE_PIN "links/mc_ct_revoke"
 
 /* Whether the splice guard is attached (docs/socket-shortcut.md). */
 bool node_has_guard(const struct mc_node *node);

@@ -21,6 +21,8 @@
 #include "mc_guard.skel.h"
 #include "mc_packet.skel.h"
 #include "mc_packet_trust.skel.h"
+#include "mc_revoke.skel.h"
+#include "mc_revoke_kprobe.skel.h"
 #include "mc_socket.skel.h"
 #include "mc_sweep.skel.h"
 #include "mc_names.h"
@@ -47,19 +49,26 @@ static const struct feat_obj {
 	int also;			    /* a feature its load turns on too */
 	__u32 needs;			    /* features it needs */
 	bool pin_progs;			    /* its programs are pinned */
+	bool retry; /* loaded where an earlier entry's object for the same
+		     * feature was refused */
 } feat_objs[] = {
-	{ "mc_base", mc_base_bpf__elf_bytes, NULL, NO_FEATURE, NO_FEATURE, 0, false },
+	{ "mc_base", mc_base_bpf__elf_bytes, NULL, NO_FEATURE, NO_FEATURE, 0, false, false },
 	/* the packet program with the conntrack gate turns on both; where the
 	 * kernel refuses it, the one without serves "trust" pods */
-	{ "mc_packet", mc_packet_bpf__elf_bytes, NULL, MC_FEAT_CT_GATE, MC_FEAT_PACKET, 0, true },
-	{ "mc_packet_trust", mc_packet_trust_bpf__elf_bytes, NULL, MC_FEAT_PACKET, NO_FEATURE, 0, true },
-	{ "mc_socket", mc_socket_bpf__elf_bytes, NULL, MC_FEAT_SOCKET, NO_FEATURE, 0, true },
+	{ "mc_packet", mc_packet_bpf__elf_bytes, NULL, MC_FEAT_CT_GATE, MC_FEAT_PACKET, 0, true, false },
+	{ "mc_packet_trust", mc_packet_trust_bpf__elf_bytes, NULL, MC_FEAT_PACKET, NO_FEATURE, 0, true, false },
+	{ "mc_socket", mc_socket_bpf__elf_bytes, NULL, MC_FEAT_SOCKET, NO_FEATURE, 0, true, false },
 	{ "sk_psock.msg_tot_len", NULL, probe_sock_queue, MC_FEAT_SOCK_QUEUE, NO_FEATURE,
-	  BIT(MC_FEAT_SOCKET), false },
+	  BIT(MC_FEAT_SOCKET), false, false },
 	{ "mc_sweep", mc_sweep_bpf__elf_bytes, NULL, MC_FEAT_SOCK_TEARDOWN, NO_FEATURE,
-	  BIT(MC_FEAT_SOCKET), true },
+	  BIT(MC_FEAT_SOCKET), true, false },
 	{ "mc_guard", mc_guard_bpf__elf_bytes, NULL, MC_FEAT_SPLICE_GUARD, NO_FEATURE,
-	  BIT(MC_FEAT_SOCKET), false },
+	  BIT(MC_FEAT_SOCKET), false, false },
+	/* fentry where the kernel allows it, else a kprobe */
+	{ "mc_revoke", mc_revoke_bpf__elf_bytes, NULL, MC_FEAT_SOCK_REVOKE, NO_FEATURE,
+	  BIT(MC_FEAT_SOCKET), false, false },
+	{ "mc_revoke_kprobe", mc_revoke_kprobe_bpf__elf_bytes, NULL, MC_FEAT_SOCK_REVOKE, NO_FEATURE,
+	  BIT(MC_FEAT_SOCKET), false, true },
 };
 #define N_OBJS MC_ARRAY_SIZE(feat_objs)
 
@@ -175,8 +184,11 @@ static int pin_progs(const struct mc_node *node, struct bpf_object *obj, struct 
 
 /* What a feature needs beyond loading: mc_sk_msg becomes the sockhash's
  * verdict program (a socket keeps the program it was inserted with, so an
- * upgrade reaches new connections only); the splice guard is attached
- * node-wide and its link pinned, replacing the previous one. */
+ * upgrade reaches new connections only); the splice guard and the
+ * conntrack revocation probe are attached node-wide and their links
+ * pinned, replacing the previous ones. A kprobe link can be pinned only
+ * where the kernel makes kprobes bpf_links (BPF_LINK_TYPE_PERF_EVENT): on
+ * older kernels the pin fails and socket-revoke is off. */
 static int feature_attach(const struct mc_node *node, int id, struct bpf_object *obj,
 			  struct mc_feature *f)
 {
@@ -200,13 +212,19 @@ static int feature_attach(const struct mc_node *node, int id, struct bpf_object 
 				    "cannot attach it to %s", mc_map_names[MC_MAP_SOCKS]);
 		return ret;
 	}
-	if (id != MC_FEAT_SPLICE_GUARD)
+	if (id != MC_FEAT_SPLICE_GUARD && id != MC_FEAT_SOCK_REVOKE)
 		return 0;
-	if (mc_fmt(p, "%s/%s", node->root, MC_GUARD_PIN) < 0)
+	if (mc_fmt(p, "%s/%s", node->root,
+		   id == MC_FEAT_SPLICE_GUARD ? MC_GUARD_PIN : MC_REVOKE_PIN) < 0)
 		return -ENAMETOOLONG;
 	prog = bpf_object__next_program(obj, NULL);
 	mc_log_libbpf_capture(&w);
-	link = prog ? bpf_program__attach_lsm(prog) : NULL;
+	if (!prog)
+		link = NULL;
+	else if (id == MC_FEAT_SPLICE_GUARD)
+		link = bpf_program__attach_lsm(prog);
+	else
+		link = bpf_program__attach(prog); /* its SEC() names nf_ct_delete */
 	ret = link ? pin_replace(bpf_link__fd(link), p) : -errno;
 	mc_log_libbpf_capture(NULL);
 	bpf_link__destroy(link); /* the pin holds it */
@@ -227,6 +245,8 @@ static void feature_unpin(const struct mc_node *node, int id)
 		if ((int)mc_prog_feature[i] == id && prog_path(node->root, i, p, sizeof(p)) == 0)
 			unlink(p);
 	if (id == MC_FEAT_SPLICE_GUARD && mc_fmt(p, "%s/%s", node->root, MC_GUARD_PIN) == 0)
+		unlink(p);
+	if (id == MC_FEAT_SOCK_REVOKE && mc_fmt(p, "%s/%s", node->root, MC_REVOKE_PIN) == 0)
 		unlink(p);
 }
 
@@ -293,11 +313,11 @@ static int probe_sock_queue(struct mc_feature *f)
 /* Load one feature after mc_base: its object, then what it attaches. */
 static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 refuse)
 {
-	struct mc_feature *f = &node->features[o->feature];
+	struct mc_feature *f = &node->features[o->feature], first = *f;
 	struct bpf_object *obj;
 	int ret;
 
-	if (f->state != MC_FEAT_UNKNOWN)
+	if (f->state != MC_FEAT_UNKNOWN && !(o->retry && f->state == MC_FEAT_REFUSED))
 		return; /* an earlier entry decided it */
 	if (o->also != NO_FEATURE && (refuse & BIT(o->also))) {
 		feature_forced(&node->features[o->also], o);
@@ -319,9 +339,7 @@ static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 r
 		return;
 	}
 	obj = obj_load(node, o, f, &ret);
-	if (!obj)
-		return;
-	if ((!o->pin_progs || pin_progs(node, obj, f) == 0) &&
+	if (obj && (!o->pin_progs || pin_progs(node, obj, f) == 0) &&
 	    feature_attach(node, o->feature, obj, f) == 0) {
 		feature_set(f, MC_FEAT_ON, 0, "", "%s", "");
 		if (o->also != NO_FEATURE)
@@ -329,6 +347,13 @@ static void feature_load(struct mc_node *node, const struct feat_obj *o, __u32 r
 	}
 	/* the programs and maps live on through their pins */
 	bpf_object__close(obj);
+	if (f->state == MC_FEAT_REFUSED && first.state == MC_FEAT_REFUSED) {
+		/* both refused: say why of each (the first's words first) */
+		char why[2 * MC_FEAT_WHY_MAX + 64];
+
+		snprintf(why, sizeof(why), "%s; %s: %s", first.why, o->name, f->why);
+		snprintf(f->why, sizeof(f->why), "%.*s", (int)sizeof(f->why) - 1, why);
+	}
 }
 
 /* Load the embedded objects, pin their programs, record which features

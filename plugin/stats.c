@@ -47,6 +47,12 @@ const struct mc_stat_field mc_stat_fields[] = {
 	F("socket", "spliceRefused", "socket_splice_refused_total",
 	  "splice(2)/sendfile(2) reads refused while redirected data could be waiting.",
 	  sock_splice_refused),
+	F("socket", "policyOff", "socket_policy_off_total",
+	  "Directions taken back to TCP because an endpoint policy turned their connection off.",
+	  sock_policy_off),
+	F("socket", "ctRevoked", "socket_ct_revoked_total",
+	  "Directions taken back to TCP because the host deleted their connection's conntrack entry.",
+	  sock_ct_revoked),
 };
 
 const size_t mc_stat_fields_n = MC_ARRAY_SIZE(mc_stat_fields);
