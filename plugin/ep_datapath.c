@@ -134,3 +134,32 @@ const struct ep_piece ep_datapath_piece = {
 	.verify = datapath_verify,
 	.upgrade = NULL, /* map entries name no program */
 };
+
+int ep_datapath_flags(const struct mc_node *node, const struct mc_endpoint *ep, __u32 flags)
+{
+	struct mc_ep_ref ref;
+	int ret = 0;
+
+	if (!(ep->attached & MC_ATT_DATAPATH))
+		return 0;
+	if (ep->veth_ifindex && (ep->attached & MC_ATT_VETH_REF) &&
+	    bpf_map_lookup_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &ref) == 0 &&
+	    ref.slot == ep->slot) {
+		ref.flags = flags;
+		if (bpf_map_update_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &ref, BPF_EXIST) < 0)
+			ret = -errno;
+	}
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
+		struct mc_dp_value v;
+		struct mc_dp_key k;
+
+		dp_key_of(&ep->addrs[i], &k);
+		/* only entries still ours: a newer pod may own a reused IP */
+		if (bpf_map_lookup_elem(node->maps[MC_MAP_DP], &k, &v) < 0 || v.slot != ep->slot)
+			continue;
+		v.flags = flags;
+		if (bpf_map_update_elem(node->maps[MC_MAP_DP], &k, &v, BPF_EXIST) < 0)
+			ret = -errno;
+	}
+	return ret;
+}

@@ -27,6 +27,7 @@ static const struct {
 	const char *help;
 } subcmds[] = {
 	{ "status", cli_status, "list endpoints from the pinned state [--json] [--bpffs-root DIR]" },
+	{ "endpoint", cli_endpoint, "get, set or apply endpoint policies: meshcut endpoint get|set|apply ..." },
 	{ "install", cli_install, "put meshcut into the node's CNI chain (binary, bpffs, conflist entry)" },
 	{ "uninstall", cli_uninstall, "take meshcut out: conflist entry, binary, every link and pin" },
 	{ "agent", cli_agent, "keep the conflist entry in place, remove orphans; uninstall on SIGTERM if asked" },

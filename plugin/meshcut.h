@@ -25,5 +25,6 @@ int cmd_version(struct mc_ctx *ctx);
 
 /* Command-line subcommands (no CNI_COMMAND): exit status. */
 int cli_status(int argc, char **argv);
+int cli_endpoint(int argc, char **argv);
 
 #endif

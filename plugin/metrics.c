@@ -12,12 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "util.h"
 #include "endpoint.h"
 #include "log.h"
 #include "metrics.h"
 #include "node.h"
+#include "policy.h"
 #include "stats.h"
+#include "util.h"
 #include "version.h"
 
 #define REQ_MAX 4096
@@ -163,6 +164,9 @@ struct collect {
 		struct mc_ep_key key;
 		struct mc_endpoint ep;
 		struct mc_stats st;
+		struct mc_policy pol;
+		struct mc_sock_cfg cfg;
+		bool has_pol;
 	} *rows;
 };
 
@@ -182,8 +186,54 @@ static int collect_one(const struct mc_ep_key *key, const struct mc_endpoint *ep
 	c->rows[c->n].key = *key;
 	c->rows[c->n].ep = *ep;
 	ep_stats(c->node, ep->slot, &c->rows[c->n].st);
+	c->rows[c->n].has_pol =
+		policy_get(c->node, ep, &c->rows[c->n].pol, &c->rows[c->n].cfg) == 0;
 	c->n++;
 	return 0;
+}
+
+/* The endpoint policy (docs/endpoint-policy.md) of each endpoint. */
+static void policy_metrics(FILE *f, const struct collect *c)
+{
+	head(f, "endpoint_policy", "gauge",
+	     "1 when the endpoint's policy has the shortcut on, 0 when off (meshcut endpoint get).");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ep_row *r = &c->rows[i];
+
+		if (!r->has_pol)
+			continue;
+		fputs("meshcut_endpoint_policy", f);
+		ep_labels(f, &r->key, &r->ep, "shortcut", "socket");
+		fprintf(f, " %d\n", r->pol.socket);
+		fputs("meshcut_endpoint_policy", f);
+		ep_labels(f, &r->key, &r->ep, "shortcut", "packet");
+		fprintf(f, " %d\n", r->pol.packet);
+	}
+	head(f, "endpoint_policy_excluded_port", "gauge",
+	     "1 for each port the endpoint's policy keeps off the socket shortcut.");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ep_row *r = &c->rows[i];
+
+		for (int p = 0; r->has_pol && p < r->pol.n_ports; p++) {
+			char port[8];
+
+			snprintf(port, sizeof(port), "%u", r->pol.ports[p]);
+			fputs("meshcut_endpoint_policy_excluded_port", f);
+			ep_labels(f, &r->key, &r->ep, "port", port);
+			fputs(" 1\n", f);
+		}
+	}
+	head(f, "endpoint_policy_generation", "gauge",
+	     "How often meshcut endpoint changed the endpoint's policy since its ADD.");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ep_row *r = &c->rows[i];
+
+		if (!r->has_pol)
+			continue;
+		fputs("meshcut_endpoint_policy_generation", f);
+		ep_labels(f, &r->key, &r->ep, NULL, NULL);
+		fprintf(f, " %u\n", r->cfg.gen);
+	}
 }
 
 void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
@@ -243,6 +293,7 @@ void metrics_render(FILE *f, const char *root, const struct mc_agent_stats *st)
 		ep_labels(f, &c.rows[i].key, &c.rows[i].ep, "reasons", d);
 		fputs(" 1\n", f);
 	}
+	policy_metrics(f, &c);
 	for (size_t k = 0; k < mc_stat_fields_n; k++) {
 		const struct mc_stat_field *fl = &mc_stat_fields[k];
 
