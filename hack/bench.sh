@@ -60,8 +60,9 @@ PERF=$PWD/build/test/mc-perf
 ID=mcbench$$
 T=$(mktemp -d)
 trap 'node_cleanup; rm -rf "$T"' EXIT
-# This VM cannot load the splice guard (BPF LSM); nothing here splices.
-SUBNET=10.89.0.0/24 MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "logLevel": "info"}'
+# This VM cannot load the splice guard (BPF LSM), nor follow conntrack
+# revocations (no fentry, no kprobes); nothing here splices or revokes.
+SUBNET=10.89.0.0/24 MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "socketRevoke": "optional", "logLevel": "info"}'
 node_init
 node_netfilter
 for p in client server mesh-a mesh-b; do make_pod "$p"; done

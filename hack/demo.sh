@@ -22,8 +22,10 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 trap 'node_cleanup; rm -rf "$T"' EXIT
 # socketRedirect is opt-in; spliceGuard optional because a kernel that
 # refuses BPF LSM programs (as the test VM's) cannot attach the guard, and
-# nothing in the demo reads with splice(2)
-SUBNET=10.88.0.0/24 K8S_NS=demo MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "logLevel": "info"}'
+# nothing in the demo reads with splice(2); socketRevoke optional because
+# such a kernel may not let meshcut follow conntrack revocations either,
+# and no policy engine revokes anything here (docs/endpoint-policy.md)
+SUBNET=10.88.0.0/24 K8S_NS=demo MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "socketRevoke": "optional", "logLevel": "info"}'
 node_init
 node_netfilter
 

@@ -159,7 +159,8 @@ _Static_assert(sizeof(struct mc_listener) == 16, "mc_listener is ABI");
 					 * splice guard): REDIRECT may be turned on */
 #define MC_SOCKCFG_REMOTE_OK (1U << 4)	/* its sockets may pair with another pod's:
 					 * the host's revocations reach them
-					 * (socket-revoke) or packetPolicy is trust */
+					 * (socket-revoke), socketRevoke is optional
+					 * or packetPolicy is trust */
 
 #define MC_SOCKCFG_NODE_SLOT 0 /* entry whose gen is the node's policy generation */
 

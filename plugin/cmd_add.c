@@ -171,9 +171,17 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 				   "socketRedirect needs the splice guard (BPF LSM), which this "
 				   "node cannot attach: sockets stay on TCP");
 		}
-		/* pod to pod only where the host's revocations reach sockets */
-		if (redirect && !(facts & MC_SOCKCFG_REMOTE_OK))
-			feature_or_degrade(node, ep, MC_FEAT_SOCK_REVOKE);
+		/* pod to pod only where the host's revocations reach sockets;
+		 * mc_ct_revoke knows a pod by its mc_dp_v1 entries, which a pod
+		 * without a veth has none of */
+		if (!ep->veth_ifindex && conf->pkt_policy != MC_POLICY_TRUST &&
+		    conf->socket_revoke != MC_REVOKE_OPTIONAL)
+			facts &= ~MC_SOCKCFG_REMOTE_OK;
+		if (redirect && !(facts & MC_SOCKCFG_REMOTE_OK) &&
+		    feature_or_degrade(node, ep, MC_FEAT_SOCK_REVOKE))
+			ep_degrade(ep, MC_DEG_NO_SOCK_REVOKE,
+				   "no host veth: the host's conntrack revocations would not reach "
+				   "its sockets, which stay on TCP towards other pods");
 		ret = sock_cfg_write(node, ep->slot, conf,
 				     facts | (redirect ? MC_SOCKCFG_REDIRECT : 0));
 		if (ret < 0)

@@ -265,6 +265,7 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	char buf[64];
 	cJSON *rc, *pr, *att;
 	int r, fp = MC_FAIL_IGNORE, tcm = MC_TC_AUTO, pp = MC_POLICY_CONNTRACK, sg = MC_GUARD_REQUIRED;
+	int sr = MC_REVOKE_REQUIRED;
 
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = MC_LOG_WARN;
@@ -322,7 +323,8 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	    get_bool(root, "packetShortcut", &conf->packet_shortcut, err) < 0 ||
 	    get_enum(root, "tcAttachMode", (const char *const[]){ "auto", "tcx", "legacy", NULL }, &tcm, err) < 0 ||
 	    get_enum(root, "packetPolicy", (const char *const[]){ "conntrack", "trust", NULL }, &pp, err) < 0 ||
-	    get_enum(root, "spliceGuard", (const char *const[]){ "required", "optional", NULL }, &sg, err) < 0)
+	    get_enum(root, "spliceGuard", (const char *const[]){ "required", "optional", NULL }, &sg, err) < 0 ||
+	    get_enum(root, "socketRevoke", (const char *const[]){ "required", "optional", NULL }, &sr, err) < 0)
 		return -1;
 	if (get_ports(root, "excludePorts", conf, err) < 0)
 		return -1;
@@ -330,6 +332,7 @@ int parse_conf(cJSON *root, const struct mc_env *env, struct mc_conf *conf, stru
 	conf->tc_mode = (enum mc_tc_mode)tcm;
 	conf->pkt_policy = (enum mc_pkt_policy)pp;
 	conf->splice_guard = (enum mc_splice_guard)sg;
+	conf->socket_revoke = (enum mc_socket_revoke)sr;
 
 	rc = cJSON_GetObjectItemCaseSensitive(root, "runtimeConfig");
 	if (rc && !cJSON_IsNull(rc)) {

@@ -22,6 +22,9 @@ enum mc_tc_mode { MC_TC_AUTO = 0, MC_TC_TCX, MC_TC_LEGACY };
 enum mc_pkt_policy { MC_POLICY_CONNTRACK = 0, MC_POLICY_TRUST };
 /* spliceGuard: whether socketRedirect needs the node's splice guard */
 enum mc_splice_guard { MC_GUARD_REQUIRED = 0, MC_GUARD_OPTIONAL };
+/* socketRevoke: whether sockets of two pods pair only where the host's
+ * conntrack revocations reach them (socket-revoke) */
+enum mc_socket_revoke { MC_REVOKE_REQUIRED = 0, MC_REVOKE_OPTIONAL };
 
 struct mc_prev_iface {
 	char name[MC_IFNAMSIZ];
@@ -46,6 +49,7 @@ struct mc_conf {
 	bool socket_shortcut;
 	bool socket_redirect; /* socketRedirect: sockets may enter the sockhash */
 	enum mc_splice_guard splice_guard; /* spliceGuard */
+	enum mc_socket_revoke socket_revoke; /* socketRevoke */
 	bool packet_shortcut;
 	enum mc_tc_mode tc_mode;
 	enum mc_pkt_policy pkt_policy;

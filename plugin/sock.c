@@ -33,7 +33,8 @@ __u32 sock_facts(const struct mc_node *node, const struct mc_conf *conf)
 	if (node_feature_on(node, MC_FEAT_SOCK_TEARDOWN) && node_feature_on(node, MC_FEAT_SOCK_QUEUE) &&
 	    (conf->splice_guard != MC_GUARD_REQUIRED || node_has_guard(node)))
 		f |= MC_SOCKCFG_CAPABLE;
-	if (conf->pkt_policy == MC_POLICY_TRUST || node_feature_on(node, MC_FEAT_SOCK_REVOKE))
+	if (conf->pkt_policy == MC_POLICY_TRUST || conf->socket_revoke == MC_REVOKE_OPTIONAL ||
+	    node_feature_on(node, MC_FEAT_SOCK_REVOKE))
 		f |= MC_SOCKCFG_REMOTE_OK;
 	return f;
 }

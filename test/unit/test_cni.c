@@ -192,7 +192,7 @@ static void test_conf_options(void **state)
 	assert_int_equal(conf_code("{\"cniVersion\":\"0.4.0\",\"name\":\"n\",\"type\":\"meshcut\","
 				   "\"bpffsRoot\":\"/sys/fs/bpf/x\",\"cgroupRoot\":\"/sys/fs/cgroup\","
 				   "\"failurePolicy\":\"fail\",\"socketShortcut\":false,\"tcAttachMode\":\"legacy\","
-				   "\"spliceGuard\":\"optional\","
+				   "\"spliceGuard\":\"optional\",\"socketRevoke\":\"optional\","
 				   "\"logLevel\":\"debug\",\"logFile\":\"/var/log/m.log\","
 				   "\"runtimeConfig\":{\"cgroupPath\":\"/kubepods/pod1\"}," PREV "}",
 				   CNI_CMD_ADD, &c), 0);
@@ -201,6 +201,7 @@ static void test_conf_options(void **state)
 	assert_false(c.socket_shortcut);
 	assert_int_equal(c.tc_mode, MC_TC_LEGACY);
 	assert_int_equal(c.splice_guard, MC_GUARD_OPTIONAL);
+	assert_int_equal(c.socket_revoke, MC_REVOKE_OPTIONAL);
 	assert_int_equal(c.log_level, MC_LOG_DEBUG);
 	assert_string_equal(c.rc_cgroup_path, "/kubepods/pod1");
 	conf_free(&c);
@@ -223,6 +224,7 @@ static void test_conf_errors(void **state)
 		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"bpffsRoot\":\"/a/../b\"}", CNI_CMD_DEL, CNI_ERR_INVALID_CONFIG },
 		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"failurePolicy\":\"maybe\"}", CNI_CMD_DEL, CNI_ERR_INVALID_CONFIG },
 		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"packetShortcut\":1}", CNI_CMD_DEL, CNI_ERR_INVALID_CONFIG },
+		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"socketRevoke\":\"never\"}", CNI_CMD_DEL, CNI_ERR_INVALID_CONFIG },
 		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"prevResult\":{\"ips\":[{\"address\":\"1.2.3.4\"}]}}", CNI_CMD_DEL, CNI_ERR_INVALID_CONFIG },
 		{ "{\"cniVersion\":\"0.3.1\",\"name\":\"n\",\"type\":\"t\"," PREV "}", CNI_CMD_CHECK, CNI_ERR_INCOMPATIBLE_VERSION },
 		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"cni.dev/valid-attachments\":[]}", CNI_CMD_GC, CNI_ERR_INCOMPATIBLE_VERSION },
