@@ -37,7 +37,7 @@ TMPDIR=$run_tmp bats --tap test/integration 2>&1 | tee -a "$results"
 # guest booting another Debian kernel, with this machine's userspace and
 # build tree over 9p. Entries are KERNEL:FILE,...[:NAME_FILTER];
 # MESHCUT_TEST_KERNELS="" runs none.
-for entry in ${MESHCUT_TEST_KERNELS-bookworm:features,packet trixie:features trixie:socket:splice}; do
+for entry in ${MESHCUT_TEST_KERNELS-bookworm:features,packet trixie:features,policy trixie:socket:splice}; do
 	k=${entry%%:*}
 	rest=${entry#*:}
 	files=$(tr , '\n' <<<"${rest%%:*}" | sed 's|.*|test/integration/&.bats|' | paste -sd' ')

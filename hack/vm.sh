@@ -226,8 +226,16 @@ log "booting $SUITE $(cat "$K/version") ($A), at most ${TIMEOUT}s"
 start=$(date +%s)
 if ! boot "$A" "$OUT" "$TIMEOUT"; then
 	cat "$OUT/output" 2>/dev/null || true
-	log "the guest did not finish within ${TIMEOUT}s (or crashed); its console's last lines:"
-	tail -20 "$OUT/console" >&2
+	# a crash: the kernel's report from its first line (an oops names
+	# the function that faulted and its call trace); else the last lines
+	first=$(grep -nE 'BUG:|Oops|general protection|WARNING:|Kernel panic' "$OUT/console" | head -1 | cut -d: -f1)
+	if [ -n "$first" ]; then
+		log "the guest crashed; its console from the kernel's first report:"
+		sed -n "${first},\$p" "$OUT/console" | head -80 >&2
+	else
+		log "the guest did not finish within ${TIMEOUT}s; its console's last lines:"
+		tail -20 "$OUT/console" >&2
+	fi
 	exit 124
 fi
 cat "$OUT/output"

@@ -49,7 +49,9 @@ shortcuts_as_features_say() {
 		[ "$(pkt a redirectedPackets)" = 0 ]
 		[ "$(pkt a seenPackets)" = 0 ] # not attached at all
 	fi
-	if feature_on socket && feature_on socket-teardown && feature_on socket-queue; then
+	# pod to pod: only where the host's revocations reach sockets
+	if feature_on socket && feature_on socket-teardown && feature_on socket-queue &&
+		feature_on socket-revoke; then
 		[ "$(sock a redirectedMessages)" -ge 50 ]
 	else
 		[ "$(sock a redirectedMessages)" = 0 ]
@@ -70,13 +72,13 @@ del_leaves_nothing() {
 @test "the node records every feature; status text and --json say the same" {
 	two_pods
 	run -0 status_json
-	jq -e '.node.features | keys == ["conntrack-gate","packet","socket","socket-queue","socket-teardown","splice-guard"]' <<<"$output"
+	jq -e '.node.features | keys == ["conntrack-gate","packet","socket","socket-queue","socket-revoke","socket-teardown","splice-guard"]' <<<"$output"
 	jq -e '[.node.features[] | .state] | all(. == "on" or . == "refused" or . == "off" or . == "forced-off")' <<<"$output"
 	# a feature off says which program, the errno and the kernel's words
 	jq -e '[.node.features[] | select(.on | not) | .program != "" or .state == "off"] | all' <<<"$output"
 	jq -e '[.node.features[] | select(.state == "refused") | .errno > 0 and .why != ""] | all' <<<"$output"
 	text=$("$MESHCUT" status --bpffs-root "$BPFFS")
-	for f in packet conntrack-gate socket socket-teardown splice-guard socket-queue; do
+	for f in packet conntrack-gate socket socket-teardown splice-guard socket-queue socket-revoke; do
 		if [ "$(feature "$f" on)" = true ]; then
 			line="  feature $f on"
 		else
@@ -104,7 +106,7 @@ del_leaves_nothing() {
 	[ -z "$(tc_progs "$(pod_veth a)")" ]
 	traffic
 	shortcuts_as_features_say
-	[ "$(sock a redirectedMessages)" -ge 50 ]
+	if feature_on socket-revoke; then [ "$(sock a redirectedMessages)" -ge 50 ]; fi
 	del_leaves_nothing
 }
 
@@ -180,6 +182,39 @@ socket_counted_only() {
 	export MESHCUT_REFUSE=socket-queue
 	require_feature packet conntrack-gate socket
 	socket_counted_only socket-queue sk_psock.msg_tot_len
+}
+
+@test "socket-revoke refused: pod-to-pod sockets stay on TCP and each endpoint says why; inside a pod, between trust pods and with socketRevoke optional, still shortcut" {
+	export MESHCUT_REFUSE=socket-revoke
+	require_feature socket socket-teardown socket-queue
+	two_pods
+	[ "$(feature socket-revoke state)" = forced-off ]
+	[ "$(feature socket-revoke program)" = mc_ct_revoke ]
+	[ ! -e "$BPFFS/links/mc_ct_revoke" ]
+	ep_json a | jq -e '(.degraded | split(",") | index("no-socket-revoke")) and (.reason | startswith("socket-revoke off"))'
+	traffic
+	shortcuts_as_features_say
+	[ "$(sock a redirectedMessages)" = 0 ]
+	[ "$(sock a paired)" = 0 ]
+	# a connection inside the pod crosses no host policy
+	server a 127.0.0.1 9090
+	run -0 in_pod a timeout 60 python3 "$ECHO" client 127.0.0.1 9090 --count 20
+	[ "$(sock a redirectedMessages)" -ge 20 ]
+	# and pods that trust the node, or whose conflist says socketRevoke
+	# optional, pair without it
+	add_pod c "$BOTH + {packetPolicy: \"trust\"}"
+	add_pod d "$BOTH + {packetPolicy: \"trust\"}"
+	add_pod e "$BOTH + {socketRevoke: \"optional\"}"
+	add_pod f "$BOTH + {socketRevoke: \"optional\"}"
+	for p in c e; do ep_json "$p" | jq -e '.degraded | split(",") | index("no-socket-revoke") | not'; done
+	server d :: 8080
+	run -0 in_pod c timeout 60 python3 "$ECHO" client "$(pod_ip d)" 8080 --count 20
+	[ "$(sock d paired)" = 1 ]
+	server f :: 8080
+	run -0 in_pod e timeout 60 python3 "$ECHO" client "$(pod_ip f)" 8080 --count 20
+	[ "$(sock f paired)" = 1 ]
+	for p in c d e f; do mc_cni "$p" DEL "$T/$p.mc.json"; done
+	del_leaves_nothing
 }
 
 @test "splice-guard refused: with spliceGuard required the pod's sockets stay on TCP, and status says so" {

@@ -83,6 +83,22 @@ require_feature() {
 
 require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 
+# sock_redirect_conf: the jq filter that turns socketRedirect on, for the
+# socket shortcut's tests (call after require_feature). Sockets of two
+# pods pair only where the host's conntrack revocations reach them
+# (socket-revoke): on a node without it the tests say socketRevoke
+# optional (no test of theirs revokes; policy.bats and features.bats test
+# both settings). spliceGuard optional: these tests have no splice(2)
+# reader, and must run on kernels that cannot attach the guard
+# (socket.bats tests the guard itself).
+sock_redirect_conf() {
+	local c='. + {socketRedirect: true, spliceGuard: "optional"}'
+	if ! status_json | jq -e '.node.features["socket-revoke"].on' >/dev/null; then
+		c="$c + {socketRevoke: \"optional\"}"
+	fi
+	echo "$c"
+}
+
 # --- traffic ---------------------------------------------------------------
 
 # echo_server POD PORT [udp]: echo on every address of POD, v4 and v6
@@ -107,7 +123,14 @@ tcp_echo() {
 	local from=$1 ip=$2 port=$3 n=$4
 	head -c "$n" /dev/urandom > "$T/send"
 	nsp "$from" timeout 20 socat -t5 -T5 - "TCP:$(sockaddr "$ip" "$port")" < "$T/send" > "$T/recv"
-	cmp "$T/send" "$T/recv"
+	cmp "$T/send" "$T/recv" && return 0
+	# what a failure needs to be understood: the sender's TCP counters
+	# (retransmissions, timeouts) and the node's drops
+	echo "# tcp_echo $from -> $ip:$port failed; sender's TCP counters:"
+	nsp "$from" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLostRetransmit TcpInErrs 2>&1 | sed 's/^/#   /'
+	echo "# node drops:"
+	nsn nstat -asz IpInDiscards Ip6InDiscards IpExtInNoRoutes Ip6InNoRoutes IpOutNoRoutes 2>&1 | sed 's/^/#   /'
+	return 1
 }
 
 # udp_echo FROM IP PORT N: N datagrams, 50 ms apart, one flow; all echoed
@@ -160,6 +183,16 @@ iperf_mbps() {
 }
 
 ECHO=$BATS_TEST_DIRNAME/../tools/mc-echo.py
+
+# client POD ADDR PORT [ARGS...]: mc-echo.py client in the pod (every byte checked)
+client() {
+	local pod=$1 addr=$2 port=$3
+	shift 3
+	in_pod "$pod" timeout 60 python3 "$ECHO" client "$addr" "$port" "$@"
+}
+
+# how many sockets the socket shortcut holds
+socks_in_map() { map_keys mc_socks_v1 | jq length; }
 
 # server POD ADDR PORT [SUBCOMMAND]: an mc-echo.py server (serve, or hold,
 # inq, drain, ...) in POD's netns and cgroup, listening when this returns

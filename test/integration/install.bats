@@ -322,7 +322,7 @@ sample() { # JSON NAME [POD]: a sample's value
 @test "agent: serves Prometheus metrics: readiness, node state, every endpoint's counters as status shows them" {
 	require_feature packet conntrack-gate socket socket-teardown socket-queue
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
-	add_pod a '. + {socketRedirect: true, spliceGuard: "optional"}'
+	add_pod a "$(sock_redirect_conf)"
 	add_pod b
 	add_pod c
 	run -0 nsp a ping -c 3 -i 0.2 -W 2 "$(pod_ip b)"
@@ -375,6 +375,31 @@ sample() { # JSON NAME [POD]: a sample's value
 	[ "$(nsn curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://127.0.0.1:9765/nope)" = 404 ]
 	# ":PORT", as the DaemonSet passes it, is every address, IPv6 too
 	[ "$(nsn curl -s -o /dev/null -w '%{http_code}' --max-time 3 'http://[::1]:9765/metrics')" = 200 ]
+}
+
+@test "agent: /metrics shows each endpoint's policy, and a change as soon as it is made" {
+	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
+	require_feature packet
+	add_pod a '. + {excludePorts: [9000]}'
+	calico
+	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --cni-bin-dir "$(fake_bin)" --bpffs-root "$BPFFS" \
+		--ready-file "$T/ready" --metrics :9765 2> "$T/agent.log" 3>&- &
+	AGENT=$!
+	wait_for 5 test -e "$T/ready"
+	pol() { # JSON SHORTCUT
+		jq -r --arg s "$2" '[.samples[] | select(.name == "meshcut_endpoint_policy" and .labels.pod == "a" and .labels.shortcut == $s)] | if length == 1 then .[0].value else "none" end' <<<"$1"
+	}
+	ports() { jq -c '[.samples[] | select(.name == "meshcut_endpoint_policy_excluded_port" and .labels.pod == "a") | .labels.port | tonumber] | sort' <<<"$1"; }
+	m=$(metrics)
+	[ "$(pol "$m" packet)" = 1 ]
+	[ "$(pol "$m" socket)" = 0 ]
+	[ "$(ports "$m")" = "[9000]" ]
+	[ "$(sample "$m" meshcut_endpoint_policy_generation a)" = 0 ]
+	"$MESHCUT" endpoint set default/a --packet off --exclude-ports 80,443 --bpffs-root "$BPFFS"
+	m=$(metrics)
+	[ "$(pol "$m" packet)" = 0 ]
+	[ "$(ports "$m")" = "[80,443]" ]
+	[ "$(sample "$m" meshcut_endpoint_policy_generation a)" = 1 ]
 }
 
 @test "agent metrics: each datapath feature on or off, and for each one off the program, errno and why" {

@@ -11,20 +11,15 @@ load helpers
 
 STREAM=$TOOLS/mc-stream
 
-setup() { require_root; mc_setup; require_feature socket socket-teardown socket-queue; }
+setup() {
+	require_root
+	mc_setup
+	require_feature socket socket-teardown socket-queue
+	REDIRECT=$(sock_redirect_conf)
+}
 teardown() { mc_teardown; }
 
-client() { # POD ADDR PORT [ARGS...]
-	local pod=$1 addr=$2 port=$3
-	shift 3
-	in_pod "$pod" timeout 60 python3 "$ECHO" client "$addr" "$port" "$@"
-}
 
-socks_in_map() { map_keys mc_socks_v1 | jq length; }
-
-# spliceGuard optional: these tests have no splice(2) reader, and must run
-# on kernels that cannot attach the guard (see the splice tests below)
-REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 
 @test "without socketRedirect sockets are only counted: nothing enters the sockhash" {
 	add_pod a

@@ -13,13 +13,13 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 NEXT=${MESHCUT_NEXT:-$TOOLS/meshcut-next}
-REDIRECT='. + {socketRedirect: true, spliceGuard: "optional"}'
 
 setup() {
 	require_root
 	[ -x "$NEXT" ] || skip "no $NEXT (make test-bins builds it)"
 	mc_setup
 	require_feature packet conntrack-gate socket socket-teardown socket-queue
+	REDIRECT=$(sock_redirect_conf)
 }
 teardown() { mc_teardown; }
 
