@@ -143,6 +143,11 @@ boot() {
 	v=$(cat "$K/version")
 	cpu=max
 	[ "$accel" = kvm ] && cpu=host,-arch-capabilities
+	# One host thread for both vCPUs under TCG: with a thread per vCPU
+	# (MTTCG), a vCPU can run code another one is live-patching (BPF
+	# trampolines, text_poke_bp) and stop on a stale int3: trixie's
+	# kernel oopsed so in bpf_lsm_file_permission twice in a session.
+	[ "$accel" = tcg ] && accel=tcg,thread=single
 	kernel=$K/root/boot/vmlinuz-$v
 	[ -e "$kernel" ] || kernel=$K/root/lib/modules/$v/vmlinuz # newer suites
 	timeout --kill-after=5 "$secs" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 8192 \
