@@ -186,50 +186,6 @@ static __always_inline void v4_mapped(__u8 *out, __u32 a)
 	__builtin_memcpy(&out[12], &a, 4);
 }
 
-/* The connection id both ends agree on (mc_sock.h). */
-static __always_inline void conn_id_of(const struct bpf_sock_ops *skops, int client,
-				       struct mc_conn_id *id)
-{
-	__u32 w[4];
-
-	__builtin_memset(id, 0, sizeof(*id));
-	if (skops->family == MC_AF_INET) {
-		if (client)
-			v4_mapped(id->client_addr, CTX_U32(skops->local_ip4));
-		else
-			v4_mapped(id->client_addr, CTX_U32(skops->remote_ip4));
-	} else if (client) {
-		w[0] = CTX_U32(skops->local_ip6[0]);
-		w[1] = CTX_U32(skops->local_ip6[1]);
-		w[2] = CTX_U32(skops->local_ip6[2]);
-		w[3] = CTX_U32(skops->local_ip6[3]);
-		__builtin_memcpy(id->client_addr, w, 16);
-	} else {
-		w[0] = CTX_U32(skops->remote_ip6[0]);
-		w[1] = CTX_U32(skops->remote_ip6[1]);
-		w[2] = CTX_U32(skops->remote_ip6[2]);
-		w[3] = CTX_U32(skops->remote_ip6[3]);
-		__builtin_memcpy(id->client_addr, w, 16);
-	}
-	/* At *_ESTABLISHED_CB: snd_nxt = own ISN + 1, rcv_nxt = peer ISN + 1. */
-	if (client) {
-		id->client_port = (__u16)CTX_U32(skops->local_port);
-		id->isn_client = CTX_U32(skops->snd_nxt) - 1;
-		id->isn_server = CTX_U32(skops->rcv_nxt) - 1;
-	} else {
-		id->client_port = remote_port_of(skops);
-		id->isn_client = CTX_U32(skops->rcv_nxt) - 1;
-		id->isn_server = CTX_U32(skops->snd_nxt) - 1;
-	}
-}
-
-static __always_inline int conn_id_eq(const struct mc_conn_id *a, const struct mc_conn_id *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
-}
-
 /* The sockets' view of their connection (mc_sock_tuple), at ESTABLISHED. */
 static __always_inline void sock_tuple_of(const struct bpf_sock_ops *skops, struct mc_sock_tuple *t)
 {
@@ -255,8 +211,33 @@ static __always_inline void sock_tuple_of(const struct bpf_sock_ops *skops, stru
 	t->rport = remote_port_of(skops);
 }
 
+/* The connection id both ends agree on (mc_sock.h), from the socket's own
+ * view of its connection (sock_tuple_of()). */
+static __always_inline void conn_id_of(const struct bpf_sock_ops *skops, int client,
+				       const struct mc_sock_tuple *t, struct mc_conn_id *id)
+{
+	__builtin_memset(id, 0, sizeof(*id));
+	__builtin_memcpy(id->client_addr, client ? t->local : t->remote, 16);
+	id->client_port = client ? t->lport : t->rport;
+	/* At *_ESTABLISHED_CB: snd_nxt = own ISN + 1, rcv_nxt = peer ISN + 1. */
+	if (client) {
+		id->isn_client = CTX_U32(skops->snd_nxt) - 1;
+		id->isn_server = CTX_U32(skops->rcv_nxt) - 1;
+	} else {
+		id->isn_client = CTX_U32(skops->rcv_nxt) - 1;
+		id->isn_server = CTX_U32(skops->snd_nxt) - 1;
+	}
+}
+
+static __always_inline int conn_id_eq(const struct mc_conn_id *a, const struct mc_conn_id *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
 /* The node's policy generation (mc_sockcfg_v1[0].gen): a socket whose
- * recorded generation differs reads its policy again (policy_allows()). */
+ * recorded generation differs reads its policy again (mc_sk_msg). */
 static __always_inline __u32 policy_gen(void)
 {
 	__u32 node = MC_SOCKCFG_NODE_SLOT;

@@ -317,7 +317,7 @@ int mc_sockops(struct bpf_sock_ops *skops)
 		return 1;
 	/* a revocation of an earlier connection with this 4-tuple is not ours */
 	bpf_map_delete_elem(&MC_REVOKE_MAP, &t);
-	conn_id_of(skops, client, &id);
+	conn_id_of(skops, client, &t, &id);
 	if (client)
 		sock_client(skops, sk, &id, &t, ref->slot, gen, st);
 	else
@@ -355,19 +355,20 @@ static __always_inline void pair_complete(struct mc_sock *me)
 	me->peer_cookie = server;
 }
 
-/* The connection's policy, read again since the node's generation moved:
- * 0 if it may stay, else the counter of why it may not. Either end's
- * endpoint policy (each with its own view of the ports: DNAT and REDIRECT
- * change the server's), and the host's conntrack (mc_ct_revoke). */
-static __always_inline __u64 *policy_denies(const struct mc_sock *me, struct mc_stats *st,
-					    __u64 *none)
+/* Why a connection may no longer be carried, read again since the node's
+ * generation moved: either end's endpoint policy (each with its own view
+ * of the ports: DNAT and REDIRECT change the server's), or the host's
+ * conntrack (mc_ct_revoke). */
+enum { MC_POLICY_ALLOWS, MC_POLICY_OFF, MC_POLICY_REVOKED };
+
+static __always_inline int policy_verdict(const struct mc_sock *me)
 {
 	if (!sock_allowed(me->slot, me->tuple.lport, me->tuple.rport) ||
 	    !sock_allowed(me->peer_slot, me->peer_lport, me->peer_rport))
-		return st ? &st->sock_policy_off : none;
+		return MC_POLICY_OFF;
 	if (bpf_map_lookup_elem(&MC_REVOKE_MAP, &me->tuple))
-		return st ? &st->sock_ct_revoked : none;
-	return 0;
+		return MC_POLICY_REVOKED;
+	return MC_POLICY_ALLOWS;
 }
 
 /* Every message a tracked socket sends. A direction is redirected only if
@@ -381,8 +382,9 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	struct mc_pair *pair;
 	struct mc_sock *me;
 	struct mc_stats *st;
-	__u64 peer_cookie, none = 0, *why;
 	__u32 size = msg->size, d, gen;
+	__u64 peer_cookie;
+	int why;
 	long queued;
 
 	if (!sk)
@@ -402,10 +404,14 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	gen = policy_gen();
 	if (gen != me->gen) {
 		me->gen = gen;
-		why = policy_denies(me, st, &none);
-		if (why) {
-			if (me->tx == MC_TX_REDIRECT)
-				(*why)++;
+		why = policy_verdict(me);
+		if (why != MC_POLICY_ALLOWS) {
+			if (st && me->tx == MC_TX_REDIRECT) {
+				if (why == MC_POLICY_OFF)
+					st->sock_policy_off++;
+				else
+					st->sock_ct_revoked++;
+			}
 			goto to_tcp;
 		}
 	}
