@@ -91,6 +91,56 @@ static bool feature_or_degrade(const struct mc_node *node, struct mc_endpoint *e
 	return false;
 }
 
+/* Whether the node has feature id on; when degrade, as feature_or_degrade() */
+static bool feature_if(const struct mc_node *node, struct mc_endpoint *ep, enum mc_feature_id id,
+		       bool degrade)
+{
+	return degrade ? feature_or_degrade(node, ep, id) : node_feature_on(node, id);
+}
+
+/* What the node can do for the endpoint's sockets under conf, as ADD
+ * records it beside the policy (mc_sock.h): MC_SOCKCFG_CAPABLE if their
+ * sockets may enter at all, MC_SOCKCFG_REMOTE_OK if they may pair with
+ * another pod's. Where socketRedirect asks for it, each missing piece
+ * degrades ep, naming it. */
+static __u32 sock_facts(const struct mc_node *node, const struct mc_conf *conf,
+			struct mc_endpoint *ep)
+{
+	bool asked = conf->socket_redirect, capable;
+	__u32 f = 0;
+
+	/* without a way to take them out at DEL, or to bound what a writer
+	 * queues, no socket may enter */
+	capable = feature_if(node, ep, MC_FEAT_SOCK_TEARDOWN, asked) &&
+		  feature_if(node, ep, MC_FEAT_SOCK_QUEUE, asked);
+	/* without the guard, splice(2) readers would lose data */
+	if (capable && conf->splice_guard == MC_GUARD_REQUIRED && !node_has_guard(node)) {
+		capable = false;
+		if (asked)
+			ep_degrade(ep, MC_DEG_NO_SPLICE_GUARD,
+				   "socketRedirect needs the splice guard (BPF LSM), which this "
+				   "node cannot attach: sockets stay on TCP");
+	}
+	if (capable)
+		f |= MC_SOCKCFG_CAPABLE;
+	/* pod to pod only where the host's revocations reach sockets, unless
+	 * the pod asks no host policy of them */
+	if (conf->pkt_policy == MC_POLICY_TRUST || conf->socket_revoke == MC_REVOKE_OPTIONAL)
+		return f | MC_SOCKCFG_REMOTE_OK;
+	asked = asked && capable;
+	if (feature_if(node, ep, MC_FEAT_SOCK_REVOKE, asked)) {
+		/* mc_ct_revoke knows a pod by its mc_dp_v1 entries, which a
+		 * pod without a veth has none of */
+		if (ep->veth_ifindex)
+			f |= MC_SOCKCFG_REMOTE_OK;
+		else if (asked)
+			ep_degrade(ep, MC_DEG_NO_SOCK_REVOKE,
+				   "no host veth: the host's conntrack revocations would not reach "
+				   "its sockets, which stay on TCP towards other pods");
+	}
+	return f;
+}
+
 /* The packet shortcut needs its program, and its default policy gate the
  * conntrack kfuncs: without them the program could deliver nothing, so it
  * is not attached at all ("trust" needs no gate). */
@@ -156,32 +206,9 @@ static int accelerate(struct mc_ctx *ctx, struct mc_node *node, const struct mc_
 		ep_store(node, &key, ep);
 	}
 	if (conf->socket_shortcut && ep->cgroup_id && feature_or_degrade(node, ep, MC_FEAT_SOCKET)) {
-		__u32 facts = sock_facts(node, conf);
-		bool redirect = conf->socket_redirect;
+		__u32 facts = sock_facts(node, conf, ep);
+		bool redirect = conf->socket_redirect && (facts & MC_SOCKCFG_CAPABLE);
 
-		/* without a way to take them out at DEL, or to bound what a
-		 * writer queues, no socket may enter */
-		if (redirect && (!feature_or_degrade(node, ep, MC_FEAT_SOCK_TEARDOWN) ||
-				 !feature_or_degrade(node, ep, MC_FEAT_SOCK_QUEUE)))
-			redirect = false;
-		/* without the guard, splice(2) readers would lose data */
-		if (redirect && conf->splice_guard == MC_GUARD_REQUIRED && !node_has_guard(node)) {
-			redirect = false;
-			ep_degrade(ep, MC_DEG_NO_SPLICE_GUARD,
-				   "socketRedirect needs the splice guard (BPF LSM), which this "
-				   "node cannot attach: sockets stay on TCP");
-		}
-		/* pod to pod only where the host's revocations reach sockets;
-		 * mc_ct_revoke knows a pod by its mc_dp_v1 entries, which a pod
-		 * without a veth has none of */
-		if (!ep->veth_ifindex && conf->pkt_policy != MC_POLICY_TRUST &&
-		    conf->socket_revoke != MC_REVOKE_OPTIONAL)
-			facts &= ~MC_SOCKCFG_REMOTE_OK;
-		if (redirect && !(facts & MC_SOCKCFG_REMOTE_OK) &&
-		    feature_or_degrade(node, ep, MC_FEAT_SOCK_REVOKE))
-			ep_degrade(ep, MC_DEG_NO_SOCK_REVOKE,
-				   "no host veth: the host's conntrack revocations would not reach "
-				   "its sockets, which stay on TCP towards other pods");
 		ret = sock_cfg_write(node, ep->slot, conf,
 				     facts | (redirect ? MC_SOCKCFG_REDIRECT : 0));
 		if (ret < 0)

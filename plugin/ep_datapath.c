@@ -63,17 +63,26 @@ fail:
 	return ret;
 }
 
+/* The value of key in map (an mc_dp_value or an mc_ep_ref) if it still
+ * names our slot: a newer pod may own a reused IP or ifindex. */
+union owned {
+	struct mc_dp_value dp;
+	struct mc_ep_ref ref;
+};
+
+static bool lookup_owned(int map, const void *key, size_t vsz, __u32 slot, union owned *v)
+{
+	if (vsz > sizeof(*v) || bpf_map_lookup_elem(map, key, v) < 0)
+		return false;
+	return (vsz == sizeof(v->dp) ? v->dp.slot : v->ref.slot) == slot;
+}
+
 /* Delete key from map only if its value still names our slot. */
 static void del_owned(int map, const void *key, size_t vsz, __u32 slot)
 {
-	union {
-		struct mc_dp_value dp;
-		struct mc_ep_ref ref;
-	} v;
+	union owned v;
 
-	if (vsz > sizeof(v) || bpf_map_lookup_elem(map, key, &v) < 0)
-		return;
-	if ((vsz == sizeof(v.dp) ? v.dp.slot : v.ref.slot) == slot)
+	if (lookup_owned(map, key, vsz, slot, &v))
 		bpf_map_delete_elem(map, key);
 }
 
@@ -137,28 +146,25 @@ const struct ep_piece ep_datapath_piece = {
 
 int ep_datapath_flags(const struct mc_node *node, const struct mc_endpoint *ep, __u32 flags)
 {
-	struct mc_ep_ref ref;
-	int ret = 0;
+	int veth = node->maps[MC_MAP_VETH], dp = node->maps[MC_MAP_DP], ret = 0;
+	union owned v;
 
 	if (!(ep->attached & MC_ATT_DATAPATH))
 		return 0;
 	if (ep->veth_ifindex && (ep->attached & MC_ATT_VETH_REF) &&
-	    bpf_map_lookup_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &ref) == 0 &&
-	    ref.slot == ep->slot) {
-		ref.flags = flags;
-		if (bpf_map_update_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &ref, BPF_EXIST) < 0)
+	    lookup_owned(veth, &ep->veth_ifindex, sizeof(v.ref), ep->slot, &v)) {
+		v.ref.flags = flags;
+		if (bpf_map_update_elem(veth, &ep->veth_ifindex, &v.ref, BPF_EXIST) < 0)
 			ret = -errno;
 	}
 	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
-		struct mc_dp_value v;
 		struct mc_dp_key k;
 
 		dp_key_of(&ep->addrs[i], &k);
-		/* only entries still ours: a newer pod may own a reused IP */
-		if (bpf_map_lookup_elem(node->maps[MC_MAP_DP], &k, &v) < 0 || v.slot != ep->slot)
+		if (!lookup_owned(dp, &k, sizeof(v.dp), ep->slot, &v))
 			continue;
-		v.flags = flags;
-		if (bpf_map_update_elem(node->maps[MC_MAP_DP], &k, &v, BPF_EXIST) < 0)
+		v.dp.flags = flags;
+		if (bpf_map_update_elem(dp, &k, &v.dp, BPF_EXIST) < 0)
 			ret = -errno;
 	}
 	return ret;

@@ -26,19 +26,6 @@ int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf 
 	return bpf_map_update_elem(node->maps[MC_MAP_SOCKCFG], &slot, &cfg, BPF_ANY) < 0 ? -errno : 0;
 }
 
-__u32 sock_facts(const struct mc_node *node, const struct mc_conf *conf)
-{
-	__u32 f = 0;
-
-	if (node_feature_on(node, MC_FEAT_SOCK_TEARDOWN) && node_feature_on(node, MC_FEAT_SOCK_QUEUE) &&
-	    (conf->splice_guard != MC_GUARD_REQUIRED || node_has_guard(node)))
-		f |= MC_SOCKCFG_CAPABLE;
-	if (conf->pkt_policy == MC_POLICY_TRUST || conf->socket_revoke == MC_REVOKE_OPTIONAL ||
-	    node_feature_on(node, MC_FEAT_SOCK_REVOKE))
-		f |= MC_SOCKCFG_REMOTE_OK;
-	return f;
-}
-
 /* Run mc_sock_sweep once over mc_socks_v1 with (slot, phase). */
 static int sweep(const struct mc_node *node, __u32 slot, __u32 phase, struct mc_sweep *out)
 {

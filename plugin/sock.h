@@ -15,13 +15,6 @@
 int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf,
 		   __u32 flags);
 
-/* The facts ADD records in mc_sockcfg_v1 beside the policy:
- * MC_SOCKCFG_CAPABLE if the node can carry an endpoint's sockets under
- * conf (the features socketRedirect needs, and the splice guard if conf
- * requires it), MC_SOCKCFG_REMOTE_OK if they may pair with another pod's
- * (socket-revoke on, socketRevoke optional, or packetPolicy trust). */
-__u32 sock_facts(const struct mc_node *node, const struct mc_conf *conf);
-
 /* Take a pod's sockets (slot) out of the shortcut, or every socket when
  * slot is 0: its connection ids, then, after stopping every sender on
  * both ends, its sockhash entries and per-socket state. A socket whose
