@@ -194,10 +194,11 @@ client() {
 # how many sockets the socket shortcut holds
 socks_in_map() { map_keys mc_socks_v1 | jq length; }
 
-# server POD ADDR PORT [SUBCOMMAND]: an mc-echo.py server (serve, or hold,
-# inq, drain, ...) in POD's netns and cgroup, listening when this returns
+# server POD ADDR PORT [SUBCOMMAND [OUT]]: an mc-echo.py server (serve, or
+# hold, inq, drain, ...) in POD's netns and cgroup, listening when this
+# returns; what it prints goes to OUT
 server() {
-	in_pod "$1" python3 "$ECHO" "${4:-serve}" "$2" "$3" > /dev/null 3>&- &
+	in_pod "$1" python3 "$ECHO" "${4:-serve}" "$2" "$3" > "${5:-/dev/null}" 3>&- &
 	PIDS+=($!)
 	wait_listen "$1" "$3"
 }

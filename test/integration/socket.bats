@@ -155,9 +155,7 @@ teardown() { mc_teardown; }
 @test "a connection that went back to TCP leaves the sockhash, both ends, each once it has read what came before" {
 	add_pod a "$REDIRECT"
 	add_pod b "$REDIRECT"
-	in_pod b python3 "$ECHO" drain :: 8080 > "$T/drain" 3>&- &
-	PIDS+=($!)
-	wait_listen b 8080
+	server b :: 8080 drain "$T/drain"
 	# the reader starts 0.5 s late: the writer's 8 MB outgrow the bound,
 	# and the upload goes back to TCP
 	run -0 in_pod a timeout 20 python3 "$ECHO" push "$(pod_ip b)" 8080 8000000
@@ -504,9 +502,7 @@ sidecar() {
 @test "kernel hazard: FIONREAD with bytes on both paths counts what is readable; where it says 0 too early, it is reported" {
 	add_pod a "$REDIRECT"
 	add_pod b "$REDIRECT"
-	in_pod b python3 "$ECHO" settle :: 8080 > "$T/settle.out" 3>&- &
-	PIDS+=($!)
-	wait_listen b 8080
+	server b :: 8080 settle "$T/settle.out"
 	# 3 MB from a writer the reader does not read yet: the first part is
 	# redirected up to the bound, the rest goes by TCP behind it
 	in_pod a timeout 60 python3 "$ECHO" push "$(pod_ip b)" 8080 3000000 3>&- &
