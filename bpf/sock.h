@@ -216,17 +216,17 @@ static __always_inline void sock_tuple_of(const struct bpf_sock_ops *skops, stru
 static __always_inline void conn_id_of(const struct bpf_sock_ops *skops, int client,
 				       const struct mc_sock_tuple *t, struct mc_conn_id *id)
 {
+	/* At *_ESTABLISHED_CB: snd_nxt = own ISN + 1, rcv_nxt = peer ISN + 1.
+	 * Both loaded before choosing: clang would turn a choice between the
+	 * two fields into a computed context address, which the verifier
+	 * refuses ("dereference of modified ctx ptr"). */
+	__u32 own = CTX_U32(skops->snd_nxt) - 1, peer = CTX_U32(skops->rcv_nxt) - 1;
+
 	__builtin_memset(id, 0, sizeof(*id));
 	__builtin_memcpy(id->client_addr, client ? t->local : t->remote, 16);
 	id->client_port = client ? t->lport : t->rport;
-	/* At *_ESTABLISHED_CB: snd_nxt = own ISN + 1, rcv_nxt = peer ISN + 1. */
-	if (client) {
-		id->isn_client = CTX_U32(skops->snd_nxt) - 1;
-		id->isn_server = CTX_U32(skops->rcv_nxt) - 1;
-	} else {
-		id->isn_client = CTX_U32(skops->rcv_nxt) - 1;
-		id->isn_server = CTX_U32(skops->snd_nxt) - 1;
-	}
+	id->isn_client = client ? own : peer;
+	id->isn_server = client ? peer : own;
 }
 
 static __always_inline int conn_id_eq(const struct mc_conn_id *a, const struct mc_conn_id *b)
