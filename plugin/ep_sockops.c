@@ -72,8 +72,10 @@ static void sockops_detach(const struct mc_node *node, const struct mc_endpoint 
 			   const struct mc_ep_paths *p)
 {
 	link_unpin(p->sockops);
-	if (ep && (ep->attached & MC_ATT_SOCKOPS) && ep->slot)
+	if (ep && (ep->attached & MC_ATT_SOCKOPS) && ep->slot) {
 		sock_teardown(node, ep->slot, MC_SOCK_DRAIN_MS);
+		sock_revoke_sweep(node, ep);
+	}
 }
 
 static int sockops_verify(const struct mc_node *node, const struct mc_endpoint *ep,

@@ -80,6 +80,34 @@ static void pair_sweep(const struct mc_node *node, __u32 slot)
 	}
 }
 
+/* Whether a (v4-mapped) address of mc_sock_tuple is a. */
+static bool tuple_addr_is(const __u8 *t, const struct mc_addr *a)
+{
+	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (a->family == MC_AF_INET)
+		return memcmp(t, v4_prefix, 12) == 0 && memcmp(t + 12, a->addr, 4) == 0;
+	return memcmp(t, a->addr, 16) == 0;
+}
+
+void sock_revoke_sweep(const struct mc_node *node, const struct mc_endpoint *ep)
+{
+	struct mc_sock_tuple key, next, *prev = NULL;
+	int fd = node->maps[MC_MAP_REVOKE];
+
+	if (fd < 0)
+		return;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
+			if (tuple_addr_is(key.local, &ep->addrs[i])) {
+				bpf_map_delete_elem(fd, &key); /* next_key still works */
+				break;
+			}
+	}
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };

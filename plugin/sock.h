@@ -15,6 +15,11 @@
 int sock_cfg_write(const struct mc_node *node, __u32 slot, const struct mc_conf *conf,
 		   __u32 flags);
 
+/* The mc_revoke_v1 entries of the endpoint's own views of its connections
+ * (those whose local address is one of its addresses): DEL's, once its
+ * sockets are gone. */
+void sock_revoke_sweep(const struct mc_node *node, const struct mc_endpoint *ep);
+
 /* Take a pod's sockets (slot) out of the shortcut, or every socket when
  * slot is 0: its connection ids, then, after stopping every sender on
  * both ends, its sockhash entries and per-socket state. A socket whose

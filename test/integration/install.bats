@@ -379,7 +379,8 @@ sample() { # JSON NAME [POD]: a sample's value
 
 @test "agent: /metrics shows each endpoint's policy, and a change as soon as it is made" {
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || skip "python3-prometheus-client not installed (hack/deps.sh)"
-	require_feature packet
+	# excluded ports are the socket shortcut's: written where its sockops is
+	require_feature packet socket
 	add_pod a '. + {excludePorts: [9000]}'
 	calico
 	nsenter --net="/var/run/netns/$NODE" "$MESHCUT" agent --cni-conf-dir "$NETD" --cni-bin-dir "$(fake_bin)" --bpffs-root "$BPFFS" \

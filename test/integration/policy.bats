@@ -239,6 +239,10 @@ revoke() {
 	dropped=$(nsn iptables -w -nvxL FORWARD | awk '$3 == "DROP" { print $1; exit }')
 	echo "dropped by the host: $dropped packets"
 	[ "$dropped" -gt 0 ]
+	# the revocation's entries go with the pods' DEL
+	[ "$(map_keys mc_revoke_v1 | jq length)" -ge 2 ]
+	for p in a b; do mc_cni "$p" DEL "$T/$p.mc.json"; done
+	[ "$(map_keys mc_revoke_v1)" = "[]" ]
 }
 
 @test "conntrack -D alone (no new rule): the connection goes on over TCP, every byte intact" {
