@@ -29,7 +29,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MC_MAX_ENDPOINTS);
 	__type(key, __u32);
-	__type(value, struct mc_ep_ref);
+	__type(value, struct mc_veth_value);
 } MC_VETH_MAP SEC(".maps");
 
 struct {

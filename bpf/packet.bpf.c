@@ -24,7 +24,7 @@ int mc_tc_ingress(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ifindex, len = skb->len, to = 0;
 	enum mc_pkt_verdict v;
-	struct mc_ep_ref *ref;
+	struct mc_veth_value *ref;
 	struct mc_stats *st;
 
 	ref = bpf_map_lookup_elem(&MC_VETH_MAP, &ifindex);

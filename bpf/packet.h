@@ -156,11 +156,28 @@ static __always_inline int pkt_route(struct __sk_buff *skb, const struct mc_pkt 
 	return 0;
 }
 
-static __always_inline enum mc_pkt_verdict pkt_decide(struct __sk_buff *skb, const struct mc_ep_ref *ref,
+/* 1 if src is one of the sender's own addresses */
+static __always_inline int own_addr(const struct mc_veth_value *v, const struct mc_dp_key *src)
+{
+	const __u32 *s = (const __u32 *)src;
+
+#pragma unroll
+	for (int i = 0; i < MC_MAX_ADDRS; i++) {
+		const __u32 *a = (const __u32 *)&v->addrs[i];
+
+		if (i >= v->n_addrs)
+			break;
+		if (((a[0] ^ s[0]) | (a[1] ^ s[1]) | (a[2] ^ s[2]) | (a[3] ^ s[3]) | (a[4] ^ s[4])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline enum mc_pkt_verdict pkt_decide(struct __sk_buff *skb, const struct mc_veth_value *ref,
 						      const void *dp_map, __u32 *to)
 {
 	struct mc_pkt p = {};
-	struct mc_dp_value *dv, *sv;
+	struct mc_dp_value *dv;
 	__u8 dmac[ETH_ALEN];
 
 	if (!(ref->flags & MC_PKT_ON) || (ref->flags & MC_PKT_FOREIGN_IN))
@@ -173,12 +190,11 @@ static __always_inline enum mc_pkt_verdict pkt_decide(struct __sk_buff *skb, con
 		return MC_PKT_PASS;
 	/* The source must be one of the sender's own addresses: a spoofed
 	 * packet takes the normal path, and its rp_filter. */
-	sv = bpf_map_lookup_elem((void *)dp_map, &p.src);
-	if (!sv || sv->slot != ref->slot)
+	if (!own_addr(ref, &p.src))
 		return MC_PKT_PASS;
 	if (dv->flags & MC_PKT_ROUTED) {
 		/* routed pods address their gateway, the sender's host veth */
-		if (!(ref->flags & MC_PKT_ROUTED) || !mac_eq(dmac, sv->veth_mac) || p.ttl <= 1)
+		if (!(ref->flags & MC_PKT_ROUTED) || !mac_eq(dmac, ref->veth_mac) || p.ttl <= 1)
 			return MC_PKT_PASS;
 	} else {
 		/* bridged pods address each other directly */

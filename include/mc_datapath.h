@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* What the programs look up on the hot path: pod IP -> local delivery
- * (mc_dp_v1), host veth ifindex -> endpoint (mc_veth_v1), pod netns
+ * (mc_dp_v1), host veth ifindex -> sending endpoint (mc_veth_v2), pod netns
  * cookie -> endpoint (mc_netns_v1). ADD fills them, DEL empties them. */
 #ifndef MC_DATAPATH_H
 #define MC_DATAPATH_H
@@ -11,13 +11,13 @@ struct mc_dp_key {
 	__u8 family; /* MC_AF_INET or MC_AF_INET6 */
 	__u8 pad[3];
 	__u8 addr[16];
-};
+} __attribute__((aligned(4))); /* compared as five __u32 (bpf/packet.h) */
 _Static_assert(sizeof(struct mc_dp_key) == 20, "mc_dp_key is ABI");
 
 /* Packet-shortcut facts about one endpoint (MC_PKT_*). ADD works them out
  * once and writes them into the record (pkt_flags), into each of the pod's
  * mc_dp_v1 entries (read when the pod is a destination) and into its
- * mc_veth_v1 entry (read when the pod is the sender). */
+ * mc_veth_v2 entry (read when the pod is the sender). */
 #define MC_PKT_ON (1U << 0)	     /* packetShortcut on for this endpoint */
 #define MC_PKT_ROUTED (1U << 1)	     /* no bridge: the host veth is the pod's gateway
 				      * (ptp); delivery rewrites MACs and TTL */
@@ -37,8 +37,22 @@ struct mc_dp_value {
 };
 _Static_assert(sizeof(struct mc_dp_value) == 28, "mc_dp_value is ABI");
 
-/* value of mc_veth_v1 (key: __u32 ifindex) and mc_netns_v1 (key: __u64
- * netns cookie) */
+/* value of mc_veth_v2 (key: __u32 host veth ifindex): the sender's side
+ * of a packet, everything mc_tc_ingress checks about it in one lookup: its
+ * own addresses (a packet from any other source takes the normal path)
+ * and, for a routed pod, the MAC its packets address (its gateway, this
+ * veth). */
+struct mc_veth_value {
+	__u32 slot;  /* owner; first, as in every value GC sweeps */
+	__u32 flags; /* MC_PKT_* */
+	__u8 veth_mac[6];
+	__u8 n_addrs; /* addrs[0..n_addrs) are the pod's */
+	__u8 pad;
+	struct mc_dp_key addrs[MC_MAX_ADDRS];
+};
+_Static_assert(sizeof(struct mc_veth_value) == 16 + 20 * MC_MAX_ADDRS, "mc_veth_value is ABI");
+
+/* value of mc_netns_v1 (key: __u64 netns cookie) */
 struct mc_ep_ref {
 	__u32 slot;
 	__u32 flags; /* MC_PKT_* */

@@ -41,7 +41,7 @@ enum {
 #define MC_ATT_QDISC_CREATED (1U << 2) /* we created clsact: ours to remove */
 #define MC_ATT_SOCKOPS (1U << 3)
 #define MC_ATT_DATAPATH (1U << 4) /* mc_dp_v1 entries for addrs[] */
-#define MC_ATT_VETH_REF (1U << 5) /* mc_veth_v1 entry */
+#define MC_ATT_VETH_REF (1U << 5) /* mc_veth_v2 entry */
 #define MC_ATT_NETNS_REF (1U << 6) /* mc_netns_v1 entry */
 #define MC_ATT_BITS 7 /* bits named by ep_attached_str() */
 

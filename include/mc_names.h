@@ -10,7 +10,7 @@
 
 #define MC_ENDPOINTS_MAP mc_endpoints_v1 /* (container ID, ifname) -> record */
 #define MC_DP_MAP mc_dp_v1		  /* pod IP -> delivery */
-#define MC_VETH_MAP mc_veth_v1		  /* host veth ifindex -> slot */
+#define MC_VETH_MAP mc_veth_v2		  /* host veth ifindex -> sender */
 #define MC_NETNS_MAP mc_netns_v1	  /* pod netns cookie -> slot */
 #define MC_STATS_MAP mc_stats_v3	  /* slot -> counters (per CPU) */
 #define MC_NODE_MAP mc_node_v1		  /* which objects are loaded */
@@ -24,7 +24,8 @@
 #define MC_SWEEP_MAP mc_sweep_v1	  /* mc_sock_sweep's arguments */
 
 /* the names older binaries pinned for layouts since replaced */
-#define MC_OBSOLETE_MAPS "mc_stats_v1", "mc_stats_v2", "mc_pair_v1", "mc_sk_v1", "mc_sk_v2", "mc_sk_v3"
+#define MC_OBSOLETE_MAPS "mc_stats_v1", "mc_stats_v2", "mc_pair_v1", "mc_sk_v1", "mc_sk_v2", "mc_sk_v3", \
+	"mc_veth_v1"
 
 #define MC_NAME_(x) #x
 #define MC_NAME(x) MC_NAME_(x)

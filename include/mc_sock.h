@@ -152,7 +152,7 @@ _Static_assert(sizeof(struct mc_listener) == 16, "mc_listener is ABI");
  * only counts (docs/socket-shortcut.md says why it is not the default). */
 #define MC_SOCKCFG_REDIRECT (1U << 0)
 #define MC_SOCKCFG_PACKET_OFF (1U << 1) /* packet shortcut turned off (its MC_PKT_ON
-					 * cleared in mc_dp_v1 and mc_veth_v1) */
+					 * cleared in mc_dp_v1 and mc_veth_v2) */
 #define MC_SOCKCFG_LIVE (1U << 2)	/* set by `meshcut endpoint`, not the conflist */
 /* Facts ADD found, which the policy cannot change: */
 #define MC_SOCKCFG_CAPABLE (1U << 3)	/* the node can carry its sockets (features,

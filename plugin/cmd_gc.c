@@ -108,6 +108,7 @@ static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, size_t slot_of
 	while (n < MC_MAX_ENDPOINTS * MC_MAX_ADDRS && bpf_map_get_next_key(map, prev, next) == 0) {
 		union {
 			struct mc_dp_value dp;
+			struct mc_veth_value veth;
 			struct mc_ep_ref ref;
 		} v;
 		__u32 slot;
@@ -154,7 +155,7 @@ int cmd_gc(struct mc_ctx *ctx)
 		memset(s->slots.used, 1, sizeof(s->slots.used));
 	gc_orphan_dirs(s);
 	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), offsetof(struct mc_dp_value, slot));
-	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), offsetof(struct mc_ep_ref, slot));
+	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), offsetof(struct mc_veth_value, slot));
 	gc_sweep_map(s, node.maps[MC_MAP_NETNS], sizeof(__u64), offsetof(struct mc_ep_ref, slot));
 	node_close(&node);
 	log_info("GC: removed %d endpoints, %d failed", s->removed, s->failed);

@@ -47,11 +47,11 @@ int ep_attach_tc(const struct mc_node *node, struct mc_endpoint *ep,
 		 const struct mc_ep_paths *p, enum mc_tc_mode mode);
 int ep_attach_sockops(const struct mc_node *node, const struct mc_ep_key *key,
 		      struct mc_endpoint *ep, const struct mc_ep_paths *p);
-/* mc_dp_v1, mc_veth_v1 and mc_netns_v1 entries, flagged with ep->pkt_flags */
+/* mc_dp_v1, mc_veth_v2 and mc_netns_v1 entries, flagged with ep->pkt_flags */
 int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
 		      struct mc_endpoint *ep);
 /* The packet flags (MC_PKT_*) the programs read of this endpoint, in its
- * mc_veth_v1 and mc_dp_v1 entries (those it still owns); the record's
+ * mc_veth_v2 and mc_dp_v1 entries (those it still owns); the record's
  * pkt_flags stay what ADD found. */
 int ep_datapath_flags(const struct mc_node *node, const struct mc_endpoint *ep, __u32 flags);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The datapath piece of an endpoint: its entries in mc_dp_v1 (pod IP ->
- * delivery), mc_veth_v1 and mc_netns_v1 (-> owner slot), each carrying the
+ * delivery), mc_veth_v2 (-> the sender) and mc_netns_v1 (-> owner slot), each carrying the
  * endpoint's slot so that only the owner's DEL removes it. Write, detach
  * and verify, for endpoint.c's table of pieces. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -18,10 +19,22 @@ static void dp_key_of(const struct mc_addr *a, struct mc_dp_key *k)
 	memcpy(k->addr, a->addr, sizeof(k->addr));
 }
 
+/* The endpoint as the sender's veth entry describes it */
+static void veth_value_of(const struct mc_endpoint *ep, __u32 flags, struct mc_veth_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->slot = ep->slot;
+	v->flags = flags;
+	memcpy(v->veth_mac, ep->veth_mac, sizeof(v->veth_mac));
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
+		dp_key_of(&ep->addrs[i], &v->addrs[v->n_addrs++]);
+}
+
 int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
 		      struct mc_endpoint *ep)
 {
 	struct mc_ep_ref ref = { .slot = ep->slot, .flags = ep->pkt_flags };
+	struct mc_veth_value veth;
 	int ret;
 
 	/* Record the keys before writing them, so that a DEL after a crash
@@ -30,8 +43,9 @@ int ep_write_datapath(const struct mc_node *node, const struct mc_ep_key *key,
 	ret = ep_store(node, key, ep);
 	if (ret < 0)
 		goto fail;
+	veth_value_of(ep, ep->pkt_flags, &veth);
 	if (ep->veth_ifindex &&
-	    bpf_map_update_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &ref, BPF_ANY) < 0) {
+	    bpf_map_update_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &veth, BPF_ANY) < 0) {
 		ret = -errno;
 		goto fail;
 	}
@@ -63,18 +77,22 @@ fail:
 	return ret;
 }
 
-/* The value of key in map (an mc_dp_value or an mc_ep_ref) if it still
- * names our slot: a newer pod may own a reused IP or ifindex. */
+/* The value of key in map (an mc_dp_value, mc_veth_value or mc_ep_ref)
+ * if it still names our slot: a newer pod may own a reused IP or ifindex.
+ * Each value's slot is its first field. */
 union owned {
+	__u32 slot;
 	struct mc_dp_value dp;
+	struct mc_veth_value veth;
 	struct mc_ep_ref ref;
 };
+_Static_assert(offsetof(struct mc_dp_value, slot) == 4, "mc_dp_value's slot follows veth_ifindex");
 
 static bool lookup_owned(int map, const void *key, size_t vsz, __u32 slot, union owned *v)
 {
 	if (vsz > sizeof(*v) || bpf_map_lookup_elem(map, key, v) < 0)
 		return false;
-	return (vsz == sizeof(v->dp) ? v->dp.slot : v->ref.slot) == slot;
+	return (vsz == sizeof(v->dp) ? v->dp.slot : v->slot) == slot;
 }
 
 /* Delete key from map only if its value still names our slot. */
@@ -100,7 +118,7 @@ static void datapath_detach(const struct mc_node *node, const struct mc_endpoint
 			del_owned(node->maps[MC_MAP_DP], &k, sizeof(struct mc_dp_value), ep->slot);
 		}
 	if (node->maps[MC_MAP_VETH] >= 0 && ep->veth_ifindex)
-		del_owned(node->maps[MC_MAP_VETH], &ep->veth_ifindex, sizeof(struct mc_ep_ref),
+		del_owned(node->maps[MC_MAP_VETH], &ep->veth_ifindex, sizeof(struct mc_veth_value),
 			  ep->slot);
 	if (node->maps[MC_MAP_NETNS] >= 0 && ep->netns_cookie)
 		del_owned(node->maps[MC_MAP_NETNS], &ep->netns_cookie, sizeof(struct mc_ep_ref),
@@ -110,6 +128,7 @@ static void datapath_detach(const struct mc_node *node, const struct mc_endpoint
 static int datapath_verify(const struct mc_node *node, const struct mc_endpoint *ep,
 			   const struct mc_ep_paths *p, char *msg, size_t n)
 {
+	struct mc_veth_value vv;
 	struct mc_ep_ref r;
 
 	(void)p;
@@ -127,8 +146,8 @@ static int datapath_verify(const struct mc_node *node, const struct mc_endpoint 
 		}
 	}
 	if ((ep->attached & MC_ATT_VETH_REF) && ep->veth_ifindex &&
-	    (bpf_map_lookup_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &r) < 0 ||
-	     r.slot != ep->slot))
+	    (bpf_map_lookup_elem(node->maps[MC_MAP_VETH], &ep->veth_ifindex, &vv) < 0 ||
+	     vv.slot != ep->slot))
 		return mc_msg(msg, n, "veth entry for ifindex %u is missing or stale", ep->veth_ifindex), -1;
 	if ((ep->attached & MC_ATT_NETNS_REF) && ep->netns_cookie &&
 	    (bpf_map_lookup_elem(node->maps[MC_MAP_NETNS], &ep->netns_cookie, &r) < 0 ||
@@ -137,11 +156,42 @@ static int datapath_verify(const struct mc_node *node, const struct mc_endpoint 
 	return 0;
 }
 
+/* A version whose veth entries had another layout (mc_veth_v1) left this
+ * endpoint without one: write it, with the packet flags the endpoint runs
+ * with now (its own mc_dp_v1 entry's: `meshcut endpoint` may have changed
+ * them since ADD). An entry that is there stays as it is. */
+static void datapath_upgrade(const struct mc_node *node, const struct mc_ep_key *key,
+			     const struct mc_endpoint *ep, const struct mc_ep_paths *p)
+{
+	int veth = node->maps[MC_MAP_VETH];
+	struct mc_veth_value vv;
+	__u32 flags = ep->pkt_flags;
+	union owned v;
+
+	(void)p;
+	if (veth < 0 || !ep->veth_ifindex || !(ep->attached & MC_ATT_VETH_REF) ||
+	    bpf_map_lookup_elem(veth, &ep->veth_ifindex, &vv) == 0 ||
+	    !ep_veth_still_ours(ep->veth_ifindex, ep->veth_name))
+		return;
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
+		struct mc_dp_key k;
+
+		dp_key_of(&ep->addrs[i], &k);
+		if (lookup_owned(node->maps[MC_MAP_DP], &k, sizeof(v.dp), ep->slot, &v)) {
+			flags = v.dp.flags;
+			break;
+		}
+	}
+	veth_value_of(ep, flags, &vv);
+	if (bpf_map_update_elem(veth, &ep->veth_ifindex, &vv, BPF_NOEXIST) < 0 && errno != EEXIST)
+		log_warn("cannot write the veth entry of %s: %s", key->container_id, strerror(errno));
+}
+
 const struct ep_piece ep_datapath_piece = {
 	.name = "datapath",
 	.detach = datapath_detach,
 	.verify = datapath_verify,
-	.upgrade = NULL, /* map entries name no program */
+	.upgrade = datapath_upgrade,
 };
 
 int ep_datapath_flags(const struct mc_node *node, const struct mc_endpoint *ep, __u32 flags)
@@ -152,9 +202,9 @@ int ep_datapath_flags(const struct mc_node *node, const struct mc_endpoint *ep, 
 	if (!(ep->attached & MC_ATT_DATAPATH))
 		return 0;
 	if (ep->veth_ifindex && (ep->attached & MC_ATT_VETH_REF) &&
-	    lookup_owned(veth, &ep->veth_ifindex, sizeof(v.ref), ep->slot, &v)) {
-		v.ref.flags = flags;
-		if (bpf_map_update_elem(veth, &ep->veth_ifindex, &v.ref, BPF_EXIST) < 0)
+	    lookup_owned(veth, &ep->veth_ifindex, sizeof(v.veth), ep->slot, &v)) {
+		v.veth.flags = flags;
+		if (bpf_map_update_elem(veth, &ep->veth_ifindex, &v.veth, BPF_EXIST) < 0)
 			ret = -errno;
 	}
 	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {

@@ -2,7 +2,7 @@
 /* The endpoint policy (docs/endpoint-policy.md): what `meshcut endpoint`
  * reads and changes in place. ADD writes the conflist's defaults; a change
  * is written to mc_sockcfg_v1 (socket shortcut, excluded ports) and to the
- * endpoint's mc_dp_v1 / mc_veth_v1 entries (packet shortcut), then the
+ * endpoint's mc_dp_v1 / mc_veth_v2 entries (packet shortcut), then the
  * node's policy generation moves, so that every socket of the shortcut
  * reads its policy again at its next message. */
 #ifndef MC_POLICY_H

@@ -23,7 +23,7 @@ state_snapshot() {
 	echo "## pins"; find "$BPFFS/endpoints" -mindepth 1 2>/dev/null | sort
 	echo "## endpoint records"; map_keys mc_endpoints_v1
 	echo "## datapath"; map_keys mc_dp_v1
-	echo "## veth refs"; map_keys mc_veth_v1
+	echo "## veth refs"; map_keys mc_veth_v2
 	echo "## netns refs"; map_keys mc_netns_v1
 	echo "## links of our programs"; our_links
 	echo "## clsact on node links"; nsn tc qdisc show | grep -c clsact || true

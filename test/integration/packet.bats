@@ -183,7 +183,7 @@ two_pods() {
 		[ -z "$(nsn tc filter show dev "$(pod_veth $p)" ingress)" ]
 	done
 	[ "$(map_keys mc_dp_v1)" = "[]" ]
-	[ "$(map_keys mc_veth_v1)" = "[]" ]
+	[ "$(map_keys mc_veth_v2)" = "[]" ]
 	tcp_echo a "$(pod_ip b)" 7001 100000
 	udp_echo a "$(pod_ip b)" 7002 4
 	run -0 nsp a ping -c 2 -i 0.2 -W 2 "$(pod_ip b)"

@@ -91,10 +91,10 @@ running() {
 	# the packet program reads it: the pod's veth entry has MC_PKT_ON clear
 	veth=$(pod_veth a)
 	ifx=$(nsn ip -j link show "$veth" | jq ".[0].ifindex")
-	flags=$(bpftool -j map dump pinned "$BPFFS/maps/mc_veth_v1" | jq --argjson i "$ifx" '.[] | select(.formatted.key == $i) | .formatted.value.flags')
+	flags=$(bpftool -j map dump pinned "$BPFFS/maps/mc_veth_v2" | jq --argjson i "$ifx" '.[] | select(.formatted.key == $i) | .formatted.value.flags')
 	[ $((flags & 1)) = 0 ]
 	run -0 ep set default/a --packet on --exclude-ports none
-	flags=$(bpftool -j map dump pinned "$BPFFS/maps/mc_veth_v1" | jq --argjson i "$ifx" '.[] | select(.formatted.key == $i) | .formatted.value.flags')
+	flags=$(bpftool -j map dump pinned "$BPFFS/maps/mc_veth_v2" | jq --argjson i "$ifx" '.[] | select(.formatted.key == $i) | .formatted.value.flags')
 	[ $((flags & 1)) = 1 ]
 	slot=$(ep_json a | jq -r .slot)
 	mc_cni a DEL "$T/a.mc.json"

@@ -76,7 +76,7 @@ static void put_dp(struct mc_packet_bpf *s, int fam, const char *ip, __u32 slot,
 /* a (slot 1, sending on "lo") and b (slot 2), both with the given flags */
 static struct mc_packet_bpf *setup_node(__u32 flags_a, __u32 flags_b)
 {
-	struct mc_ep_ref ref = { .slot = SLOT_A, .flags = flags_a };
+	struct mc_veth_value ref = { .slot = SLOT_A, .flags = flags_a, .n_addrs = 2 };
 	__u32 lo = LO;
 	struct mc_packet_bpf *s;
 	int err;
@@ -93,7 +93,13 @@ static struct mc_packet_bpf *setup_node(__u32 flags_a, __u32 flags_b)
 		mc_packet_bpf__destroy(s);
 		return NULL;
 	}
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.mc_veth_v1), &lo, &ref, BPF_ANY), 0);
+	/* a's own addresses and gateway MAC, as ADD writes them */
+	memcpy(ref.veth_mac, veth_a, 6);
+	ref.addrs[0].family = MC_AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "10.1.0.2", ref.addrs[0].addr), 1);
+	ref.addrs[1].family = MC_AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "fd01::2", ref.addrs[1].addr), 1);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.mc_veth_v2), &lo, &ref, BPF_ANY), 0);
 	put_dp(s, AF_INET, "10.1.0.2", SLOT_A, LO, mac_a, veth_a, flags_a);
 	put_dp(s, AF_INET, "10.1.0.3", SLOT_B, DST_VETH, mac_b, veth_b, flags_b);
 	put_dp(s, AF_INET6, "fd01::2", SLOT_A, LO, mac_a, veth_a, flags_a);
@@ -245,9 +251,12 @@ static void test_not_for_us_takes_the_normal_path(void **state)
 
 	(void)state;
 	NEED(s);
-	/* spoofed source, TTL 1, broadcast, unknown destination, wrong MAC,
-	 * a fragment: each stays on the normal path, untouched */
+	/* spoofed source (unknown, or another local pod's), TTL 1, broadcast,
+	 * unknown destination, wrong MAC, a fragment: each stays on the normal
+	 * path, untouched */
 	make4(&p, veth_a, "10.1.0.9", "10.1.0.3", 64);
+	expect_untouched(s, &p);
+	make4(&p, veth_a, "10.1.0.3", "10.1.0.3", 64);
 	expect_untouched(s, &p);
 	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 1);
 	expect_untouched(s, &p);
@@ -261,7 +270,7 @@ static void test_not_for_us_takes_the_normal_path(void **state)
 	p.ip.frag_off = htons(0x2000);
 	expect_untouched(s, &p);
 	assert_int_equal(stats_a(s).tc_pkts_redirected, 0);
-	assert_int_equal(stats_a(s).tc_pkts_passed, 6);
+	assert_int_equal(stats_a(s).tc_pkts_passed, 7);
 	mc_packet_bpf__destroy(s);
 }
 
