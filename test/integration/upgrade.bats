@@ -114,3 +114,35 @@ gone() {
 		bpftool -j cgroup show "$CGDIR/$p" | jq -e '[.[] | select(.attach_type == "cgroup_sock_ops")] == []'
 	done
 }
+
+veth_ifindex() { nsn ip -j link show "$(pod_veth "$1")" | jq ".[0].ifindex"; }
+# veth_key POD: POD's veth ifindex as bpftool takes a __u32 key (bytes)
+veth_key() { local i; i=$(veth_ifindex "$1"); echo $((i & 255)) $((i >> 8 & 255)) $((i >> 16 & 255)) $((i >> 24)); }
+# veth_value POD: POD's mc_veth_v2 value as bpftool formats it, or nothing
+veth_value() {
+	local ifx
+	ifx=$(veth_ifindex "$1")
+	bpftool -j map dump pinned "$BPFFS/maps/mc_veth_v2" |
+		jq -c --argjson i "$ifx" '.[] | select(.formatted.key == $i) | .formatted.value'
+}
+
+@test "upgrade from a version with another veth layout: each running pod gets its veth entry back, with the flags it runs with" {
+	add_pod a
+	add_pod b
+	"$MESHCUT" endpoint set default/b --packet off --bpffs-root "$BPFFS"
+	want_a=$(veth_value a) want_b=$(veth_value b)
+	[ -n "$want_a" ] && [ -n "$want_b" ]
+	[ "$(jq .flags <<<"$want_b")" = $(($(jq .flags <<<"$want_a") & ~1)) ]
+	# what a node upgraded from mc_veth_v1 finds: no entries in mc_veth_v2
+	for p in a b; do
+		# shellcheck disable=SC2046
+		bpftool map delete pinned "$BPFFS/maps/mc_veth_v2" key $(veth_key "$p")
+	done
+	[ -z "$(veth_value a)" ]
+	MESHCUT=$NEXT add_pod c
+	# as ADD wrote them, b's with the packet shortcut still off
+	[ "$(veth_value a)" = "$want_a" ]
+	[ "$(veth_value b)" = "$want_b" ]
+	MESHCUT=$NEXT mc_cni a CHECK "$T/a.mc.json"
+	MESHCUT=$NEXT mc_cni b CHECK "$T/b.mc.json"
+}
