@@ -5,7 +5,12 @@
 # tables of meshcut/baseline ratios. meshcut runs with both shortcuts on
 # (socketRedirect: true).
 #
-#   hack/bench.sh [--no-deps] [--seconds N] [--rounds N]
+#   hack/bench.sh [--no-deps] [--seconds N] [--rounds N] [--tc-cost] [--out DIR]
+#
+# --tc-cost measures only what mc_tc_ingress costs a packet (below).
+# Results go to DIR (build/bench): bench.json (every sample, every cell's
+# ratio and range, the mesh cell's latency percentiles) and bench.png,
+# drawn from it by hack/bench-plot.sh.
 #
 # Packet shortcut cells, with blocking sockets (sockperf and iperf3 as they
 # come), which the socket shortcut leaves on TCP:
@@ -31,6 +36,12 @@
 # carried, and a floor: the same cell over a Unix socket against TCP, both
 # measured with test/tools/mc-perf (sockperf has no Unix sockets), as the
 # ratio unix/tcp.
+# And what mc_tc_ingress costs a packet, with the conntrack gate and with
+# packetPolicy "trust": a UDP stream pod to pod (iperf3, 1400-byte
+# datagrams) with the kernel's BPF run-time statistics on
+# (kernel.bpf_stats_enabled, restored on exit; on only for that phase, as
+# it adds two clock reads to every program run): ns per run of the node's
+# own program.
 # Touches nothing outside what it creates. Needs root.
 set -euo pipefail
 # as root; a user with sudo may run it as is (a fresh Debian has no sudo)
@@ -39,12 +50,15 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER=3
 ROUNDS=5
+OUT=build/bench
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-deps) NODEPS=1 ;;
 	--seconds) SECONDS_PER=$2; shift ;;
 	--rounds) ROUNDS=$2; shift ;;
-	*) echo "usage: hack/bench.sh [--no-deps] [--seconds N] [--rounds N]" >&2; exit 2 ;;
+	--tc-cost) TC_COST_ONLY=1 ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: hack/bench.sh [--no-deps] [--seconds N] [--rounds N] [--tc-cost] [--out DIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -59,7 +73,8 @@ PERF=$PWD/build/test/mc-perf
 . hack/lib/mesh.sh
 ID=mcbench$$
 T=$(mktemp -d)
-trap 'node_cleanup; rm -rf "$T"' EXIT
+STATS0=$(sysctl -n kernel.bpf_stats_enabled)
+trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS0"; node_cleanup; rm -rf "$T"' EXIT
 # This VM cannot load the splice guard (BPF LSM), nor follow conntrack
 # revocations (no fentry, no kprobes); nothing here splices or revokes.
 SUBNET=10.89.0.0/24 MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "socketRevoke": "optional", "logLevel": "info"}'
@@ -124,6 +139,7 @@ rr() {
 	m0=$(sock_total redirectedMessages)
 	# shellcheck disable=SC2046
 	out=$(in_pod "$pod" $(on_cpu "$cpu") sockperf pp "$@" -m 64 -t "$SECONDS_PER" 2>&1)
+	printf '%s\n' "$out" > "$T/rr.last"
 	b1=$(busy_ticks)
 	m1=$(sock_total redirectedMessages)
 	awk -v p50="$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' <<<"$out")" \
@@ -169,6 +185,7 @@ rules() { # on|off: 100 kube-proxy-like nat rules and 100 filter rules
 	fi
 }
 
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A R
 add() { R[$1]+=" $2"; } # add KEY VALUE: one more sample of KEY
 put3() { # put3 SET CELL MODE "p50 p99 cpu [share]"
@@ -194,6 +211,8 @@ measure() {
 		put3 sock "rr-$((2 - c))core" "$mode" "$(rr client "$c" 1 --nonblocked -f "$T/ev.feed" -F e)"
 	done
 	put3 sock mesh-rr "$mode" "$(rr mesh-a any 3 --nonblocked -f "$T/mesh.feed" -F e)"
+	# its latency distribution: sockperf's percentiles, "percentile:us"
+	add "lat,mesh-rr,$mode" "$(sed -n 's/.*percentile \([0-9.]*\) = *\([0-9.]*\).*/\1:\2/p' "$T/rr.last" | paste -sd,)"
 	for c in 1 0; do
 		put2 sock "stream64-$((2 - c))core" "$mode" "$(tp "$c" 64)"
 		put2 sock "stream64k-$((2 - c))core" "$mode" "$(tp "$c" 65000)"
@@ -227,6 +246,57 @@ floor_measure() {
 	done
 }
 
+# tc_cost POLICY: one round of what mc_tc_ingress costs a packet, the pods
+# ADDed with packetPolicy POLICY; into R[tc,POLICY,ns] and R[tc,POLICY,share]
+pkt_total() {
+	"$MESHCUT" status --json --bpffs-root "$BPFFS" | jq "[.endpoints[].packet.$1] | add // 0"
+}
+prog_stats() { bpftool prog show id "$1" -j | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'; }
+tc_cost() {
+	local policy=$1 p id t0 n0 t1 n1 s0 r0 s1 r1
+	for p in client server; do mc_add "$p" ".packetPolicy = \"$policy\""; done
+	bg in_pod server iperf3 -s -p 5202
+	sleep 0.5
+	id=$(bpftool prog show pinned "$BPFFS/progs/mc_tc_ingress" -j | jq .id)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	read -r t0 n0 <<<"$(prog_stats "$id")"
+	s0=$(pkt_total seenPackets) r0=$(pkt_total redirectedPackets)
+	in_pod client iperf3 -u -c "$SIP" -p 5202 -l 1400 -b 300M -t "$SECONDS_PER" > /dev/null
+	read -r t1 n1 <<<"$(prog_stats "$id")"
+	s1=$(pkt_total seenPackets) r1=$(pkt_total redirectedPackets)
+	sysctl -qw kernel.bpf_stats_enabled="$STATS0"
+	pod_stop server
+	for p in client server; do mc_del "$p"; done
+	add "tc,$policy,ns" "$(awk -v t=$((t1 - t0)) -v n=$((n1 - n0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')"
+	add "tc,$policy,share" "$(awk -v s=$((s1 - s0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.3f", s ? r / s : 0 }')"
+}
+tc_cost_rounds() {
+	local r
+	for r in $(seq 1 "$ROUNDS"); do
+		echo "tc cost, round $r/$ROUNDS" >&2
+		tc_cost conntrack
+		tc_cost trust
+	done
+}
+tc_cost_table() {
+	local policy target
+	echo "mc_tc_ingress per packet (kernel.bpf_stats_enabled, UDP stream pod to pod, median of $ROUNDS rounds)"
+	printf '%-10s %8s %8s %11s %9s\n' policy ns target "per round" redirected
+	for policy in conntrack trust; do
+		target=200; [ "$policy" = trust ] && target=100
+		printf '%-10s %8s %8s %11s %9s\n' "$policy" "$(median <<<"${R[tc,$policy,ns]}")" "$target" \
+			"$(tr ' ' '\n' <<<"${R[tc,$policy,ns]}" | grep . | sort -g | sed -n '1p;$p' | paste -sd-)" \
+			"$(median <<<"${R[tc,$policy,share]}")"
+	done
+}
+
+if [ -n "${TC_COST_ONLY:-}" ]; then
+	tc_cost_rounds
+	tc_cost_table
+	echo "machine: $(nproc) CPUs, $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+	exit 0
+fi
+
 for set in none kube100; do
 	[ "$set" = kube100 ] && rules on
 	for r in $(seq 1 "$ROUNDS"); do
@@ -248,8 +318,8 @@ for set in none kube100; do
 	done
 	[ "$set" = kube100 ] && rules off
 done
+tc_cost_rounds
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v b="$1" -v m="$2" 'BEGIN { if (b > 0) printf "%.2f", m / b; else printf "-" }'; }
 # spread BASELINES MESHCUTS: lowest and highest ratio of one round's pair
 spread() {
@@ -258,6 +328,13 @@ spread() {
 		if (hi > 0) printf "%.2f-%.2f", lo, hi; else printf "-" }'
 }
 unit_of() { case $1 in *cpu) echo "us/req" ;; tcp-stream) echo "Gbit/s" ;; stream*) echo "MB/s" ;; *) echo "us" ;; esac; }
+# row SET CELL BASELINE MESHCUT SHARE FLOOR: one line of $T/cells.tsv, for bench.json
+row() {
+	local better=lower
+	case $2 in *stream*) better=higher ;; esac
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(unit_of "$2")" "$better" "$3" "$4" \
+		"$(ratio "$3" "$4")" "$(spread "${R[$1,$2,baseline]}" "${R[$1,$2,meshcut]}")" "$5" "$6" >> "$T/cells.tsv"
+}
 
 echo
 echo "packet shortcut (blocking sockets: the socket shortcut leaves them on TCP)"
@@ -266,6 +343,7 @@ for set in none kube100; do
 	for cell in udp-rr-p50 udp-rr-p99 udp-rr-cpu tcp-rr-p50 tcp-rr-p99 tcp-rr-cpu tcp-stream; do
 		b=$(median <<<"${R[$set,$cell,baseline]}")
 		m=$(median <<<"${R[$set,$cell,meshcut]}")
+		row "$set" "$cell" "$b" "$m" "" ""
 		printf '%-9s %-14s %-8s %10.2f %10.2f %7s %11s\n' "$set" "$cell" "$(unit_of "$cell")" "$b" "$m" \
 			"$(ratio "$b" "$m")" "$(spread "${R[$set,$cell,baseline]}" "${R[$set,$cell,meshcut]}")"
 	done
@@ -286,13 +364,40 @@ for cell in rr-1core-p50 rr-1core-p99 rr-1core-cpu rr-2core-p50 rr-2core-p99 rr-
 	if [ -n "${R[floor,$cell,unix]:-}" ]; then
 		f=$(ratio "$(median <<<"${R[floor,$cell,tcp]}")" "$(median <<<"${R[floor,$cell,unix]}")")
 	fi
+	row sock "$cell" "$b" "$m" "$s" "$f"
 	printf '%-16s %-7s %9.2f %9.2f %6s %11s %6s %6s\n' "$cell" "$(unit_of "$cell")" "$b" "$m" \
 		"$(ratio "$b" "$m")" "$(spread "${R[sock,$cell,baseline]}" "${R[sock,$cell,meshcut]}")" \
 		"${s:+$(printf '%.2f' "$s")}" "$f"
 done
+echo
+tc_cost_table
 echo
 echo "ratio = meshcut / baseline (median of $ROUNDS rounds of ${SECONDS_PER}s each); lower is better for latency and CPU, higher for throughput"
 echo "per round = lowest and highest ratio of a round's baseline and meshcut measurements (how much the machine moves)"
 echo "share = what the socket shortcut carried: messages (rr, shown on the p50 row) or bytes (stream) / all sent"
 echo "floor = the same cell over a Unix socket / over TCP without meshcut, both with test/tools/mc-perf"
 echo "machine: $(nproc) CPUs, $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+
+# bench.json: the machine, every sample, the rows above, the latency
+# percentiles of the mesh cell; then the picture
+mkdir -p "$OUT"
+for key in "${!R[@]}"; do printf '%s\t%s\n' "$key" "${R[$key]}"; done > "$T/samples.tsv"
+jq -Rn --slurpfile cells <(jq -Rc 'split("\t") | {set: .[0], cell: .[1], unit: .[2], better: .[3],
+		baseline: (.[4] | tonumber), meshcut: (.[5] | tonumber), ratio: (.[6] | tonumber? // null),
+		lo: (.[7] | split("-")[0] | tonumber? // null), hi: (.[7] | split("-")[1] // "" | tonumber? // null),
+		share: (.[8] | tonumber? // null), floor: (.[9] | tonumber? // null)}' "$T/cells.tsv") \
+	--arg cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)" --arg kernel "$(uname -r)" \
+	--argjson cpus "$(nproc)" --argjson seconds "$SECONDS_PER" --argjson rounds "$ROUNDS" \
+	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	'[inputs | split("\t") | {key: .[0], v: (.[1] | split(" ") | map(select(. != "")))}] as $s
+	 | {date: $date, machine: {cpu: $cpu, cpus: $cpus, kernel: $kernel}, seconds: $seconds, rounds: $rounds,
+	    cells: $cells,
+	    tcCost: [$s[] | select(.key | startswith("tc,")) | (.key | split(",")) as $k
+		| {policy: $k[1], what: $k[2], rounds: (.v | map(tonumber))}],
+	    latency: [$s[] | select(.key | startswith("lat,")) | (.key | split(",")) as $k
+		| {cell: $k[1], mode: $k[2], rounds: [.v[] | split(",") | map(split(":") | map(tonumber))]}],
+	    samples: [$s[] | select(.key | test("^(tc|lat),") | not) | (.key | split(",")) as $k
+		| {set: $k[0], cell: $k[1], mode: $k[2], rounds: (.v | map(tonumber))}]}' \
+	< "$T/samples.tsv" > "$OUT/bench.json"
+echo "results: $OUT/bench.json"
+hack/bench-plot.sh "$OUT/bench.json" "$OUT/bench.png" && echo "picture: $OUT/bench.png"
