@@ -29,11 +29,3 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mc_node_info);
 } MC_NODE_MAP SEC(".maps");
-
-/* One entry per feature (MC_FEAT_*): on, or off and why. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MC_FEAT_MAX);
-	__type(key, __u32);
-	__type(value, struct mc_feature);
-} MC_FEATURES_MAP SEC(".maps");

@@ -15,6 +15,7 @@
 
 #include "mc_common.h"
 #include "mc_datapath.h"
+#include "mc_node.h"
 #include "mc_sock.h"
 #include "mc_stats.h"
 
@@ -53,6 +54,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mc_sock_cfg);
 } MC_SOCKCFG_MAP SEC(".maps");
+
+/* One entry per feature (MC_FEAT_*): on, or off and why. The plugin
+ * writes it; mc_tc_ingress reads whether the verdict cache is on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MC_FEAT_MAX);
+	__type(key, __u32);
+	__type(value, struct mc_feature);
+} MC_FEATURES_MAP SEC(".maps");
+
+/* the conntrack gate's verdicts per flow (mc_datapath.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MC_MAX_FLOWS);
+	__type(key, struct mc_verdict_key);
+	__type(value, __u64);
+} MC_VERDICT_MAP SEC(".maps");
 
 static __always_inline struct mc_stats *stats_of(__u32 slot)
 {

@@ -35,9 +35,11 @@ int mc_tc_ingress(struct __sk_buff *skb)
 	if (st) {
 		st->tc_pkts_seen++;
 		st->tc_bytes_seen += len;
-		if (v == MC_PKT_REDIRECT) {
+		if (v >= MC_PKT_REDIRECT) {
 			st->tc_pkts_redirected++;
 			st->tc_bytes_redirected += len;
+			if (v == MC_PKT_REDIRECT_REMEMBERED)
+				st->tc_pkts_cached++;
 		} else {
 			st->tc_pkts_passed++;
 			st->tc_bytes_passed += len;
@@ -47,7 +49,7 @@ int mc_tc_ingress(struct __sk_buff *skb)
 			}
 		}
 	}
-	if (v == MC_PKT_REDIRECT) {
+	if (v >= MC_PKT_REDIRECT) {
 		/* The frame is for the pod now. A bridged pod's frame came in
 		 * addressed to another MAC than the host veth's, so the host
 		 * marked it PACKET_OTHERHOST; a kernel whose redirect_peer does

@@ -26,6 +26,7 @@ enum mc_pkt_verdict {
 	MC_PKT_PASS,	 /* not ours to shortcut */
 	MC_PKT_POLICY,	 /* ours, but the host has not accepted the flow */
 	MC_PKT_REDIRECT, /* delivered; *to is the destination's host veth */
+	MC_PKT_REDIRECT_REMEMBERED, /* the same, on a remembered verdict */
 };
 
 struct mc_pkt {
@@ -179,6 +180,7 @@ static __always_inline enum mc_pkt_verdict pkt_decide(struct __sk_buff *skb, con
 	struct mc_pkt p = {};
 	struct mc_dp_value *dv;
 	__u8 dmac[ETH_ALEN];
+	int ok = 1;
 
 	if (!(ref->flags & MC_PKT_ON) || (ref->flags & MC_PKT_FOREIGN_IN))
 		return MC_PKT_PASS;
@@ -204,13 +206,13 @@ static __always_inline enum mc_pkt_verdict pkt_decide(struct __sk_buff *skb, con
 	if (ref->flags & MC_PKT_TRUST) {
 		if (p.flow.l4proto == IPPROTO_ICMPV6)
 			return MC_PKT_PASS; /* neighbour discovery stays with the host */
-	} else if (pkt_ports(skb, &p) < 0 || !mc_ct_accepted(skb, &p.flow)) {
+	} else if (pkt_ports(skb, &p) < 0 || !(ok = mc_ct_accepted(skb, &p.flow))) {
 		return MC_PKT_POLICY;
 	}
 	if ((dv->flags & MC_PKT_ROUTED) && pkt_route(skb, &p, dv) < 0)
 		return MC_PKT_PASS;
 	*to = dv->veth_ifindex;
-	return MC_PKT_REDIRECT;
+	return ok == MC_CT_REMEMBERED ? MC_PKT_REDIRECT_REMEMBERED : MC_PKT_REDIRECT;
 }
 
 #endif

@@ -20,47 +20,10 @@
 #include "mc_names.h"
 
 #include "maps.h"
+#include "nf_conn.h"
 #include "sock.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#define MC_NFPROTO_IPV4 2
-#define MC_NFPROTO_IPV6 10
-
-/* Only what we read of the kernel's conntrack tuple; CO-RE finds the
- * offsets in the running kernel's (or nf_conntrack module's) BTF. */
-union nf_inet_addr___mc {
-	__u32 all[4];
-} __attribute__((preserve_access_index));
-
-union nf_conntrack_man_proto___mc {
-	__be16 all;
-} __attribute__((preserve_access_index));
-
-struct nf_conntrack_man___mc {
-	union nf_inet_addr___mc u3;
-	union nf_conntrack_man_proto___mc u;
-	__u16 l3num;
-} __attribute__((preserve_access_index));
-
-struct nf_conntrack_tuple___mc {
-	struct nf_conntrack_man___mc src;
-	struct {
-		union nf_inet_addr___mc u3;
-		union {
-			__be16 all;
-		} u;
-		__u8 protonum;
-	} dst;
-} __attribute__((preserve_access_index));
-
-struct nf_conntrack_tuple_hash___mc {
-	struct nf_conntrack_tuple___mc tuple;
-} __attribute__((preserve_access_index));
-
-struct nf_conn___mc {
-	struct nf_conntrack_tuple_hash___mc tuplehash[2];
-} __attribute__((preserve_access_index));
 
 /* One direction of the entry as the socket that sends it sees its
  * connection, and whether its source is one of this node's pods. */

@@ -52,6 +52,27 @@ struct mc_veth_value {
 };
 _Static_assert(sizeof(struct mc_veth_value) == 16 + 20 * MC_MAX_ADDRS, "mc_veth_value is ABI");
 
+/* mc_verdict_v1 (LRU hash, value: __u64 ktime of the conntrack lookup
+ * that accepted the flow): flows the conntrack gate accepted, so that
+ * mc_tc_ingress asks conntrack once per flow and MC_VERDICT_TTL_NS instead
+ * of at every packet. Only where mc_ct_forget (verdict.bpf.c, fexit on
+ * nf_ct_delete) runs: it removes both directions of every conntrack entry
+ * the kernel deletes before nf_ct_delete returns, so `conntrack -D`
+ * revokes a cached verdict as at once as an uncached one. The TTL bounds
+ * what a deletion the hook could not see (none known) would leave. */
+struct mc_verdict_key {
+	__u8 saddr[16]; /* as the packet carries them; IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u16 sport; /* network order */
+	__u16 dport;
+	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 v6;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct mc_verdict_key) == 40, "mc_verdict_key is ABI");
+#define MC_VERDICT_TTL_NS 1000000000ULL /* a flow's verdict is asked again after 1 s */
+#define MC_MAX_FLOWS 65536
+
 /* value of mc_netns_v1 (key: __u64 netns cookie) */
 struct mc_ep_ref {
 	__u32 slot;

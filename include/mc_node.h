@@ -28,6 +28,7 @@ enum mc_feature_id {
 	MC_FEAT_SPLICE_GUARD = 4,  /* mc_splice_guard (BPF LSM) */
 	MC_FEAT_SOCK_QUEUE = 5,	   /* sk_psock.msg_tot_len: bounding what a writer queues */
 	MC_FEAT_SOCK_REVOKE = 6,   /* mc_ct_revoke (fentry, else kprobe): conntrack deletions reach sockets */
+	MC_FEAT_VERDICT_CACHE = 7, /* mc_ct_forget (fexit): the gate's verdicts cached per flow */
 	MC_FEAT_COUNT
 };
 #define MC_FEAT_MAX 16 /* entries of mc_features_v1: room to grow */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-endpoint counters: mc_stats_v3, a per-CPU array indexed by the
+/* Per-endpoint counters: mc_stats_v4, a per-CPU array indexed by the
  * endpoint's slot. The plugin zeroes a slot at ADD and at DEL and sums the
  * CPUs when it reads. */
 #ifndef MC_STATS_H
@@ -38,7 +38,13 @@ struct mc_stats {
 				* policy turned the connection off */
 	__u64 sock_ct_revoked; /* directions taken back to TCP because the host
 				* deleted the connection's conntrack entry */
+	__u64 tc_pkts_cached; /* redirected on a verdict the gate remembered
+			       * (mc_verdict_v1), without asking conntrack */
+	__u64 sock_paused;  /* times a direction's reader fell behind by the
+			     * queue bound: TCP carried it while it caught up */
+	__u64 sock_resumed; /* times a paused direction went back to the
+			     * shortcut, its reader having read every TCP byte */
 };
-_Static_assert(sizeof(struct mc_stats) == 176, "mc_stats is ABI");
+_Static_assert(sizeof(struct mc_stats) == 200, "mc_stats is ABI");
 
 #endif

@@ -16,6 +16,7 @@ const char *const mc_feature_names[MC_FEAT_COUNT] = {
 	[MC_FEAT_SPLICE_GUARD] = "splice-guard",
 	[MC_FEAT_SOCK_QUEUE] = "socket-queue",
 	[MC_FEAT_SOCK_REVOKE] = "socket-revoke",
+	[MC_FEAT_VERDICT_CACHE] = "verdict-cache",
 };
 
 static const char *const state_names[] = {

@@ -71,6 +71,7 @@ void node_close(struct mc_node *node);
 
 #define MC_GUARD_PIN "links/mc_splice_guard"
 #define MC_REVOKE_PIN "links/mc_ct_revoke"
+#define MC_VERDICT_PIN "links/mc_ct_forget"
 
 /* Whether the splice guard is attached (docs/socket-shortcut.md). */
 bool node_has_guard(const struct mc_node *node);

@@ -25,6 +25,7 @@
 #include "mc_revoke_kprobe.skel.h"
 #include "mc_socket.skel.h"
 #include "mc_sweep.skel.h"
+#include "mc_verdict.skel.h"
 #include "mc_names.h"
 #include "node.h"
 #include "node_load.h"
@@ -69,6 +70,8 @@ static const struct feat_obj {
 	  BIT(MC_FEAT_SOCKET), false, false },
 	{ "mc_revoke_kprobe", mc_revoke_kprobe_bpf__elf_bytes, NULL, MC_FEAT_SOCK_REVOKE, NO_FEATURE,
 	  BIT(MC_FEAT_SOCKET), false, true },
+	{ "mc_verdict", mc_verdict_bpf__elf_bytes, NULL, MC_FEAT_VERDICT_CACHE, NO_FEATURE,
+	  BIT(MC_FEAT_CT_GATE), false, false },
 };
 #define N_OBJS MC_ARRAY_SIZE(feat_objs)
 
@@ -185,10 +188,24 @@ static int pin_progs(const struct mc_node *node, struct bpf_object *obj, struct 
 /* What a feature needs beyond loading: mc_sk_msg becomes the sockhash's
  * verdict program (a socket keeps the program it was inserted with, so an
  * upgrade reaches new connections only); the splice guard and the
- * conntrack revocation probe are attached node-wide and their links
- * pinned, replacing the previous ones. A kprobe link can be pinned only
+ * conntrack revocation and verdict cache hooks are attached node-wide and
+ * their links pinned, replacing the previous ones. A kprobe link can be pinned only
  * where the kernel makes kprobes bpf_links (BPF_LINK_TYPE_PERF_EVENT): on
  * older kernels the pin fails and socket-revoke is off. */
+static const char *feature_link_pin(int id)
+{
+	switch (id) {
+	case MC_FEAT_SPLICE_GUARD:
+		return MC_GUARD_PIN;
+	case MC_FEAT_SOCK_REVOKE:
+		return MC_REVOKE_PIN;
+	case MC_FEAT_VERDICT_CACHE:
+		return MC_VERDICT_PIN;
+	default:
+		return NULL; /* no node-wide link */
+	}
+}
+
 static int feature_attach(const struct mc_node *node, int id, struct bpf_object *obj,
 			  struct mc_feature *f)
 {
@@ -212,11 +229,8 @@ static int feature_attach(const struct mc_node *node, int id, struct bpf_object 
 				    "cannot attach it to %s", mc_map_names[MC_MAP_SOCKS]);
 		return ret;
 	}
-	if (id != MC_FEAT_SPLICE_GUARD && id != MC_FEAT_SOCK_REVOKE)
-		return 0;
-	if (mc_fmt(p, "%s/%s", node->root,
-		   id == MC_FEAT_SPLICE_GUARD ? MC_GUARD_PIN : MC_REVOKE_PIN) < 0)
-		return -ENAMETOOLONG;
+	if (!feature_link_pin(id) || mc_fmt(p, "%s/%s", node->root, feature_link_pin(id)) < 0)
+		return feature_link_pin(id) ? -ENAMETOOLONG : 0;
 	prog = bpf_object__next_program(obj, NULL);
 	mc_log_libbpf_capture(&w);
 	if (!prog)
@@ -244,9 +258,7 @@ static void feature_unpin(const struct mc_node *node, int id)
 	for (int i = 0; i < MC_PROG_COUNT; i++)
 		if ((int)mc_prog_feature[i] == id && prog_path(node->root, i, p, sizeof(p)) == 0)
 			unlink(p);
-	if (id == MC_FEAT_SPLICE_GUARD && mc_fmt(p, "%s/%s", node->root, MC_GUARD_PIN) == 0)
-		unlink(p);
-	if (id == MC_FEAT_SOCK_REVOKE && mc_fmt(p, "%s/%s", node->root, MC_REVOKE_PIN) == 0)
+	if (feature_link_pin(id) && mc_fmt(p, "%s/%s", node->root, feature_link_pin(id)) == 0)
 		unlink(p);
 }
 

@@ -72,7 +72,7 @@ del_leaves_nothing() {
 @test "the node records every feature; status text and --json say the same" {
 	two_pods
 	run -0 status_json
-	jq -e '.node.features | keys == ["conntrack-gate","packet","socket","socket-queue","socket-revoke","socket-teardown","splice-guard"]' <<<"$output"
+	jq -e '.node.features | keys == ["conntrack-gate","packet","socket","socket-queue","socket-revoke","socket-teardown","splice-guard","verdict-cache"]' <<<"$output"
 	jq -e '[.node.features[] | .state] | all(. == "on" or . == "refused" or . == "off" or . == "forced-off")' <<<"$output"
 	# a feature off says which program, the errno and the kernel's words
 	jq -e '[.node.features[] | select(.on | not) | .program != "" or .state == "off"] | all' <<<"$output"

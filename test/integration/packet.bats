@@ -123,6 +123,55 @@ two_pods() {
 	exec 9>&-
 }
 
+# verdict PROTO SRC DST: the cached verdict (ktime of the lookup that
+# accepted it) of the flow SRC -> DST (IPv4), or nothing
+verdict() {
+	bpftool -j map dump pinned "$BPFFS/maps/mc_verdict_v1" | jq -r --argjson p "$1" --arg s "$2" --arg d "$3" \
+		'.[] | .formatted | select(.key.l4proto == $p and .key.v6 == 0
+			and (.key.saddr[0:4] | map(tostring) | join(".")) == $s
+			and (.key.daddr[0:4] | map(tostring) | join(".")) == $d) | .value'
+}
+
+@test "verdict cache: conntrack is asked once per flow, and conntrack -D forgets the flow before it returns" {
+	require_feature conntrack-gate verdict-cache
+	two_pods
+	A=$(pod_ip a) B=$(pod_ip b)
+	mkfifo "$T/in"
+	# (an idle timeout well past what the checks below take in a guest)
+	nsenter --net="/var/run/netns/$ID-a" socat -T120 "TCP:$B:7001" - < "$T/in" > "$T/long" 3>&- &
+	PIDS+=($!)
+	exec 9> "$T/in"
+	send() { # one line, until the echo is back
+		echo "$1" >&9
+		for _ in $(seq 1 50); do grep -qx "$1" "$T/long" && return 0; sleep 0.1; done
+		return 1
+	}
+	send one
+	send two
+	# both directions remembered (the first packets found no ESTABLISHED
+	# entry; the later ones did)
+	[ -n "$(verdict 6 "$A" "$B")" ]
+	[ -n "$(verdict 6 "$B" "$A")" ]
+	# packets within a verdict's lifetime (1 s) are delivered on it,
+	# without asking conntrack (a burst of 64 KiB is tens of packets)
+	head -c 65536 /dev/zero | tr '\0' x | fold -w 1023 > "$T/burst"
+	cat "$T/burst" >&9
+	for _ in $(seq 1 50); do [ "$(grep -c '^x' "$T/long")" -ge 64 ] && break; sleep 0.1; done
+	[ "$(grep -c '^x' "$T/long")" -ge 64 ]
+	[ "$(pkt a cachedPackets)" -gt 0 ]
+	[ "$(pkt b cachedPackets)" -gt 0 ]
+	[ "$(pkt a cachedPackets)" -le "$(pkt a redirectedPackets)" ]
+	# deleting the entry deletes what was remembered of it, both ways, by
+	# the time conntrack -D returns
+	nsn conntrack -D -s "$A" -d "$B" -p tcp >/dev/null 2>&1
+	[ -z "$(verdict 6 "$A" "$B")" ]
+	[ -z "$(verdict 6 "$B" "$A")" ]
+	# the connection goes on (no rule stops it): on the normal path until
+	# conntrack accepts it again, every byte there
+	send three
+	exec 9>&-
+}
+
 @test "policy: a ClusterIP-style DNAT to a local pod works and is never shortcut" {
 	require_feature conntrack-gate
 	two_pods

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "mc_datapath.h"
+#include "mc_node.h"
 #include "mc_stats.h"
 #include "mc_packet.skel.h"
 
@@ -173,11 +175,12 @@ static struct mc_stats stats_a(struct mc_packet_bpf *s)
 	struct mc_stats v[ncpu], sum = { 0 };
 	__u32 slot = SLOT_A;
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mc_stats_v3), &slot, v), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mc_stats_v4), &slot, v), 0);
 	for (int c = 0; c < ncpu; c++) {
 		sum.tc_pkts_redirected += v[c].tc_pkts_redirected;
 		sum.tc_pkts_passed += v[c].tc_pkts_passed;
 		sum.tc_pkts_policy += v[c].tc_pkts_policy;
+		sum.tc_pkts_cached += v[c].tc_pkts_cached;
 	}
 	return sum;
 }
@@ -306,6 +309,58 @@ static void test_conntrack_gate_without_a_flow(void **state)
 	mc_packet_bpf__destroy(s);
 }
 
+/* remember the flow make4() sends (10.1.0.2:40000 -> 10.1.0.3:80) as
+ * accepted age_ns ago, as mc_tc_ingress would */
+static void remember(struct mc_packet_bpf *s, __u64 age_ns)
+{
+	struct mc_verdict_key k = { .l4proto = IPPROTO_TCP };
+	struct timespec ts;
+	__u64 t;
+
+	inet_pton(AF_INET, "10.1.0.2", k.saddr);
+	inet_pton(AF_INET, "10.1.0.3", k.daddr);
+	k.sport = htons(40000);
+	k.dport = htons(80);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns() */
+	t = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec - age_ns;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.mc_verdict_v1), &k, &t, BPF_ANY), 0);
+}
+
+static void test_conntrack_gate_remembered_verdict(void **state)
+{
+	__u32 f = MC_PKT_ON | MC_PKT_ROUTED, id = MC_FEAT_VERDICT_CACHE;
+	struct mc_packet_bpf *s = setup_node(f, f);
+	struct mc_feature on = { .state = MC_FEAT_ON };
+	struct pkt4 p;
+
+	(void)state;
+	NEED(s);
+	/* conntrack has no entry for the flow (this is a test run) */
+	remember(s, 0);
+	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
+	expect_untouched(s, &p); /* remembered, but mc_ct_forget does not run */
+	assert_int_equal(stats_a(s).tc_pkts_policy, 1);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.mc_features_v1), &id, &on, BPF_ANY), 0);
+	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
+	assert_int_equal(run(s, &p, sizeof(p)), TC_ACT_REDIRECT); /* delivered on it */
+	assert_int_equal(stats_a(s).tc_pkts_cached, 1);
+	/* not past its lifetime, not for a FIN, not for another flow */
+	remember(s, MC_VERDICT_TTL_NS + 1000000);
+	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
+	expect_untouched(s, &p);
+	remember(s, 0);
+	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
+	p.tcp.fin = 1;
+	expect_untouched(s, &p);
+	make4(&p, veth_a, "10.1.0.2", "10.1.0.3", 64);
+	p.tcp.source = htons(40001);
+	expect_untouched(s, &p);
+	assert_int_equal(stats_a(s).tc_pkts_policy, 4);
+	assert_int_equal(stats_a(s).tc_pkts_cached, 1);
+	assert_int_equal(stats_a(s).tc_pkts_redirected, 1);
+	mc_packet_bpf__destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_not_for_us_takes_the_normal_path),
 		cmocka_unit_test(test_foreign_tc_blocks_redirect),
 		cmocka_unit_test(test_conntrack_gate_without_a_flow),
+		cmocka_unit_test(test_conntrack_gate_remembered_verdict),
 	};
 
 	libbpf_set_print(NULL);
