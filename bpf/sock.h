@@ -84,6 +84,26 @@ struct sk_psock___mc {
 	__u32 msg_tot_len;
 } __attribute__((preserve_access_index));
 
+struct tcp_sock___mc {
+	__u32 write_seq;  /* the sender's: the end of what it queued to TCP */
+	__u32 copied_seq; /* the receiver's: the end of what its reader read */
+} __attribute__((preserve_access_index));
+
+/* Whether the reader at peer_sk has read every byte the socket at sk
+ * queued to TCP: then a redirect overtakes nothing. Both addresses are
+ * only read, as in psock_queued(); write_seq does not move while the
+ * sender holds its lock (mc_sk_msg), copied_seq only grows. */
+static __always_inline int tcp_all_read(__u64 sk, __u64 peer_sk)
+{
+	const struct tcp_sock___mc *w = (const void *)sk, *r = (const void *)peer_sk;
+	__u32 written = 0, read = 1;
+
+	if (!sk || !peer_sk || bpf_probe_read_kernel(&written, sizeof(written), &w->write_seq) < 0 ||
+	    bpf_probe_read_kernel(&read, sizeof(read), &r->copied_seq) < 0)
+		return 0;
+	return written == read;
+}
+
 /* Bytes redirected to the socket at address sk that its reader has not
  * read yet, or -1 when the kernel does not say (then nothing is redirected
  * to it). The address comes from a socket that was alive when it was
@@ -318,9 +338,10 @@ static __always_inline int inbound_drained(const struct mc_sock *me)
 	__u64 since;
 
 	if (pair && in < 2) {
-		if (__sync_val_compare_and_swap(&pair->dir[in], MC_TX_UNDECIDED, MC_TX_TCP) ==
-		    MC_TX_REDIRECT)
-			return 0;
+		__u32 was = __sync_val_compare_and_swap(&pair->dir[in], MC_TX_UNDECIDED, MC_TX_TCP);
+
+		if (was == MC_TX_REDIRECT || was == MC_TX_PAUSED)
+			return 0; /* a paused sender redirects again later */
 		since = pair->tcp_since[in];
 		if (since && bpf_ktime_get_ns() - since < MC_LEAVE_GRACE_NS)
 			return 0;

@@ -38,11 +38,11 @@ static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
 
 	if (pair && d < 2) {
 		/* the time first: a receiver that sees TCP reads it */
-		if (me->tx == MC_TX_REDIRECT)
+		if (me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED)
 			pair->tcp_since[d] = bpf_ktime_get_ns();
 		__sync_lock_test_and_set(&pair->dir[d], MC_TX_TCP);
 	}
-	if (me->tx == MC_TX_REDIRECT && st)
+	if ((me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED) && st)
 		st->sock_back_to_tcp++;
 	me->tx = MC_TX_TCP;
 }
@@ -199,7 +199,7 @@ static __always_inline int peer_gave_up(const struct mc_sock *me)
 	struct mc_pair *pair;
 	__u32 in = in_dir(me);
 
-	if (me->tx == MC_TX_REDIRECT)
+	if (me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED)
 		return 0;
 	pair = pair_of(me);
 	return !pair || (in < 2 && pair->dir[in] == MC_TX_TCP);
@@ -372,9 +372,9 @@ static __always_inline int policy_verdict(const struct mc_sock *me)
 }
 
 /* Every message a tracked socket sends. A direction is redirected only if
- * its first message was, and once it has gone through TCP it stays there
- * (mc_sock.h, MC_TX_*). The sender's socket lock is held: tx needs no
- * atomics. */
+ * its first message was; once it has gone through TCP it stays there,
+ * except while paused by a reader that fell behind (mc_sock.h, MC_TX_*).
+ * The sender's socket lock is held: tx needs no atomics. */
 SEC("sk_msg")
 int mc_sk_msg(struct sk_msg_md *msg)
 {
@@ -406,7 +406,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		me->gen = gen;
 		why = policy_verdict(me);
 		if (why != MC_POLICY_ALLOWS) {
-			if (st && me->tx == MC_TX_REDIRECT) {
+			if (st && (me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED)) {
 				if (why == MC_POLICY_OFF)
 					st->sock_policy_off++;
 				else
@@ -424,10 +424,34 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	/* a peer not accepted yet came from a nonblocking listener (sock_server) */
 	if (sock_mode_cached(me->peer_sk, &me->peer_file) == MC_MODE_BLOCKING)
 		goto blocking;
-	/* bounded like TCP's buffers: past the limit, TCP makes us wait */
+	/* Bounded like TCP's buffers: past the limit TCP carries this
+	 * direction, and makes the writer wait, until the reader has read
+	 * every byte, redirected and sent through TCP (tcp_all_read()). */
 	queued = psock_queued(me->peer_sk);
-	if (queued < 0 || !queue_fits(me->peer_sk, (__u64)queued + size))
+	if (queued < 0)
 		goto to_tcp;
+	if (me->tx == MC_TX_PAUSED) {
+		if (queued > 0 || !queue_fits(me->peer_sk, size) || !tcp_all_read(me->sk, me->peer_sk))
+			goto paused;
+		pair = pair_of(me);
+		d = out_dir(me);
+		if (!pair || d >= 2 ||
+		    __sync_val_compare_and_swap(&pair->dir[d], MC_TX_PAUSED, MC_TX_REDIRECT) != MC_TX_PAUSED)
+			goto to_tcp;
+		me->tx = MC_TX_REDIRECT;
+		if (st)
+			st->sock_resumed++;
+	} else if (!queue_fits(me->peer_sk, (__u64)queued + size)) {
+		pair = pair_of(me);
+		d = out_dir(me);
+		if (me->tx != MC_TX_REDIRECT || !pair || d >= 2 ||
+		    __sync_val_compare_and_swap(&pair->dir[d], MC_TX_REDIRECT, MC_TX_PAUSED) != MC_TX_REDIRECT)
+			goto to_tcp; /* a first message past the bound: TCP for good */
+		me->tx = MC_TX_PAUSED;
+		if (st)
+			st->sock_paused++;
+		goto paused;
+	}
 	if (me->tx == MC_TX_UNDECIDED) {
 		/* the receiver may have sealed this direction (sock_leave) */
 		pair = pair_of(me);
@@ -455,6 +479,7 @@ to_tcp:
 	 * come in (sock_leave), and send as plain TCP. */
 	me->flags |= MC_SK_LEAVE;
 pass:
+paused: /* through TCP, staying in the sockhash to come back */
 	if (st) {
 		st->msg_passed++;
 		st->msg_bytes_passed += size;

@@ -78,14 +78,18 @@ struct mc_pair {
 };
 _Static_assert(sizeof(struct mc_pair) == 72, "mc_pair is ABI");
 
-/* What one direction (this socket's sends) does. Only ever moves
- * UNDECIDED -> REDIRECT -> TCP or UNDECIDED -> TCP: redirected bytes are
- * read before TCP bytes, so going back to TCP keeps the order, while TCP
- * bytes may still be in flight when a redirect would overtake them. */
+/* What one direction (this socket's sends) does. Moves UNDECIDED ->
+ * REDIRECT -> TCP or UNDECIDED -> TCP, and REDIRECT <-> PAUSED -> TCP:
+ * redirected bytes are read before TCP bytes, so going to TCP (for good,
+ * or paused while the reader is behind) keeps the order. A paused
+ * direction redirects again only once its reader has read every byte it
+ * sent through TCP (the receiver's copied_seq is the sender's write_seq):
+ * then no TCP byte is left for a redirect to overtake. */
 enum {
 	MC_TX_UNDECIDED = 0,
 	MC_TX_REDIRECT = 1,
 	MC_TX_TCP = 2,
+	MC_TX_PAUSED = 3, /* on TCP while the reader is past the queue bound */
 };
 
 #define MC_SK_CLIENT (1U << 0)	 /* the active (connecting) side */

@@ -23,6 +23,9 @@
                                         starting 0.5 s after accept; never
                                         write; print "drained N"
   mc-echo.py push ADDR PORT N           send N bytes, wait 1 s, close
+  mc-echo.py push2 ADDR PORT N          send N bytes, wait 2 s (a reader
+                                        catches up), send N more, wait 1 s,
+                                        close
 
 One connection per client run, so a test can change things (DEL, rules)
 while it is open. Exits 1 with a line saying what differed."""
@@ -235,11 +238,21 @@ def push(addr, port, n):
     return 0
 
 
+def push2(addr, port, n):
+    c = socket.create_connection((addr, port), timeout=10)
+    c.sendall(b"p" * n)
+    time.sleep(2)  # the reader reads it all meanwhile
+    c.sendall(b"q" * n)
+    time.sleep(1)
+    c.close()
+    return 0
+
+
 # subcommand: its function, and whether it takes N after ADDR PORT (the
 # servers never return)
 COMMANDS = {"serve": (serve, False), "hold": (hold, False), "inq": (inq, False), "settle": (settle, False),
             "drain": (drain, False), "fill": (fill, False), "ask": (ask, True),
-            "push": (push, True)}
+            "push": (push, True), "push2": (push2, True)}
 
 
 def main():
