@@ -4,7 +4,7 @@
 #          the rounds with their range: baseline/meshcut for latency and
 #          CPU, meshcut/baseline for throughput, so that right of 1 is
 #          meshcut better, left of it worse, for every cell alike
-#   right  the mesh cell's round-trip latency distribution (sockperf's
+#   right  the mesh cells' latency distributions (sockperf's and wrk's
 #          percentiles, median over the rounds), baseline and meshcut
 #
 #   hack/bench-plot.sh BENCH.json OUT.png
@@ -23,10 +23,12 @@ jq -r '.cells | reverse | to_entries[] | .key as $i | .value
 	   ((if .set == "sock" then "" else .set + " " end) + .cell)] | @tsv' "$in" > "$d/cells.tsv"
 [ -s "$d/cells.tsv" ] || { echo "hack/bench-plot.sh: no cells in $in" >&2; exit 1; }
 # percentile -> latency: the median of the rounds at each percentile
-for mode in baseline meshcut; do
-	jq -r --arg m "$mode" '[.latency[] | select(.cell == "mesh-rr" and .mode == $m) | .rounds[]]
-		| map(.[]) | group_by(.[0])[] | [.[0][0], (map(.[1]) | sort | .[length / 2 | floor])] | @tsv' \
-		"$in" > "$d/lat-$mode.tsv"
+for cell in mesh-rr http-mesh; do
+	for mode in baseline meshcut; do
+		jq -r --arg c "$cell" --arg m "$mode" '[.latency[] | select(.cell == $c and .mode == $m) | .rounds[]]
+			| map(.[]) | group_by(.[0])[] | [.[0][0], (map(.[1]) | sort | .[length / 2 | floor])] | @tsv' \
+			"$in" > "$d/lat-$cell-$mode.tsv"
+	done
 done
 title=$(jq -r '"meshcut / baseline: \(.machine.cpu), \(.machine.cpus) CPUs, Linux \(.machine.kernel), \(.rounds) rounds of \(.seconds) s, \(.date)"' "$in")
 
@@ -46,7 +48,7 @@ gnuplot <<-GP
 	set arrow from 1, graph 0 to 1, graph 1 nohead dt 2 lc "black"
 	plot "$d/cells.tsv" using 2:1:3:4:ytic(5) with xerrorbars pt 7 ps 0.8 lc "#1f77b4"
 	unset arrow
-	set title "mesh-rr: app -> sidecar -> sidecar -> app round trip (sockperf, half RTT)"
+	set title "the mesh cells: app -> sidecar -> sidecar -> app (mesh-rr: sockperf, half the round trip; http-mesh: wrk, request to response)"
 	set logscale x 10
 	set xrange [*:*]
 	set xtics auto
@@ -56,7 +58,10 @@ gnuplot <<-GP
 	set xlabel "latency (us)"
 	set ylabel "percentile"
 	set key top left
-	plot "$d/lat-baseline.tsv" using 2:(-log10(1 - \$1 / 100)) with linespoints lc "#7f7f7f" title "baseline", \
-	     "$d/lat-meshcut.tsv" using 2:(-log10(1 - \$1 / 100)) with linespoints lc "#d62728" title "meshcut"
+	y(p) = -log10(1 - p / 100)
+	plot "$d/lat-mesh-rr-baseline.tsv" using 2:(y(\$1)) with linespoints lc "#7f7f7f" title "mesh-rr baseline", \
+	     "$d/lat-mesh-rr-meshcut.tsv" using 2:(y(\$1)) with linespoints lc "#d62728" title "mesh-rr meshcut", \
+	     "$d/lat-http-mesh-baseline.tsv" using 2:(y(\$1)) with linespoints dt 2 lc "#7f7f7f" title "http-mesh baseline", \
+	     "$d/lat-http-mesh-meshcut.tsv" using 2:(y(\$1)) with linespoints dt 2 lc "#d62728" title "http-mesh meshcut"
 	unset multiplot
 GP

@@ -32,6 +32,12 @@
 #                       unpinned: p50, p99, CPU per request
 #   stream64, stream64k sockperf throughput, 64 B and 64 KiB (65000 B)
 #                       writes, Nagle on, on one CPU and on two: MB/s
+#   http-mesh           HTTP/1.1 requests with keep-alive, wrk (1 thread,
+#                       16 connections) in app pod C -> nginx sidecar C ->
+#                       nginx sidecar D -> nginx app in pod D serving a
+#                       small body; L7 sidecars (proxy_pass, upstream
+#                       keep-alive), Istio-style capture: p50, p99, CPU
+#                       per request, requests/s
 # with, for each, the share of messages (rr) or bytes (stream) the shortcut
 # carried, and a floor: the same cell over a Unix socket against TCP, both
 # measured with test/tools/mc-perf (sockperf has no Unix sockets), as the
@@ -74,17 +80,32 @@ PERF=$PWD/build/test/mc-perf
 ID=mcbench$$
 T=$(mktemp -d)
 STATS0=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS0"; node_cleanup; rm -rf "$T"' EXIT
+NGX=
+trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS0"; node_cleanup; rm -rf "$T" ${NGX:+"$NGX"}' EXIT
 # This VM cannot load the splice guard (BPF LSM), nor follow conntrack
 # revocations (no fentry, no kprobes); nothing here splices or revokes.
 SUBNET=10.89.0.0/24 MC_EXTRA='{"socketRedirect": true, "spliceGuard": "optional", "socketRevoke": "optional", "logLevel": "info"}'
 node_init
 node_netfilter
-for p in client server mesh-a mesh-b; do make_pod "$p"; done
+for p in client server mesh-a mesh-b mesh-c mesh-d; do make_pod "$p"; done
 SIP=$(pod_ip server)
 MBIP=$(pod_ip mesh-b)
-istio_rules mesh-a
-istio_rules mesh-b
+MDIP=$(pod_ip mesh-d)
+for p in mesh-a mesh-b mesh-c mesh-d; do istio_rules "$p"; done
+# the HTTP mesh: nginx sidecars run as the proxy's uid, in a directory it
+# can write
+NGX=$(mktemp -d)
+chmod 755 "$NGX"
+for n in side-c side-d app-d; do mkdir -p "$NGX/$n"; done
+chown 1337:1337 "$NGX/side-c" "$NGX/side-d"
+nginx_sidecar 15001 "$MDIP:11118" | nginx_config "$NGX/side-c" > "$NGX/side-c.conf"
+nginx_sidecar 15006 127.0.0.1:11118 127.0.0.6 | nginx_config "$NGX/side-d" > "$NGX/side-d.conf"
+nginx_config "$NGX/app-d" > "$NGX/app-d.conf" <<-NGX
+	  server {
+	    listen 127.0.0.1:11118;
+	    location / { return 200 "hello from the app\n"; }
+	  }
+NGX
 echo "T:$SIP:11113" > "$T/ev.feed"
 echo "T:127.0.0.1:11115" > "$T/app.feed"
 echo "T:$MBIP:11115" > "$T/mesh.feed"
@@ -116,9 +137,12 @@ servers_start() {
 	bg in_pod mesh-b sockperf sr --nonblocked -f "$T/app.feed" -F e --uc-reuseaddr
 	bg in_pod mesh-a haproxy -db -f "$T/haproxy-a.cfg"
 	bg in_pod mesh-b haproxy -db -f "$T/haproxy-b.cfg"
+	bg in_pod mesh-d nginx -e "$NGX/app-d/stderr" -c "$NGX/app-d.conf" -g "daemon off;"
+	bg in_pod mesh-d "${AS_PROXY[@]}" nginx -e "$NGX/side-d/stderr" -c "$NGX/side-d.conf" -g "daemon off;"
+	bg in_pod mesh-c "${AS_PROXY[@]}" nginx -e "$NGX/side-c/stderr" -c "$NGX/side-c.conf" -g "daemon off;"
 	sleep 1
 }
-servers_stop() { for p in server mesh-a mesh-b; do pod_stop "$p"; done; }
+servers_stop() { for p in server mesh-a mesh-b mesh-c mesh-d; do pod_stop "$p"; done; }
 
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 # sum of a socket counter over all endpoints (0 without meshcut)
@@ -165,6 +189,23 @@ tp() {
 stream() {
 	in_pod client iperf3 -c "$SIP" -p 5201 -t "$SECONDS_PER" -J | jq '.end.sum_received.bits_per_second / 1e9'
 }
+# http: wrk through the HTTP mesh from pod mesh-c; prints "p50 p99
+# cpu_us_per_request share requests_per_s" (share: bytes the shortcut
+# carried / bytes the pods' sockets sent)
+http() {
+	local out b0 b1 r0 r1 p0 p1
+	b0=$(busy_ticks) r0=$(sock_total redirectedBytes) p0=$(sock_total passedBytes)
+	out=$(in_pod mesh-c wrk -t1 -c16 -d"${SECONDS_PER}s" --latency "http://$MDIP:11118/" 2>&1)
+	b1=$(busy_ticks) r1=$(sock_total redirectedBytes) p1=$(sock_total passedBytes)
+	printf '%s\n' "$out" > "$T/http.last"
+	awk -v t=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v r=$((r1 - r0)) -v p=$((p1 - p0)) -v s="$SECONDS_PER" '
+		function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
+		$1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
+		$1 == "Requests/sec:" { rps = $2 } / requests in / { n = $1 }
+		/Non-2xx|Socket errors/ { bad = 1 }
+		END { if (bad || n == "" || p50 == "") exit 1
+		      printf "%.2f %.2f %.2f %.3f %.1f\n", p50, p99, t * 1e6 / hz / n, (r + p) ? r / (r + p) : 0, rps }' <<<"$out"
+}
 
 rules() { # on|off: 100 kube-proxy-like nat rules and 100 filter rules
 	if [ "$1" = on ]; then
@@ -201,7 +242,7 @@ put2() { # put2 SET CELL MODE "MB/s share"
 }
 # measure MODE SET: one round of every cell of rule set SET, into R
 measure() {
-	local mode=$1 set=$2 c
+	local mode=$1 set=$2 c v
 	# blocking sockperf, unpinned (its share is 0: blocking sockets stay out)
 	put3 "$set" udp-rr "$mode" "$(rr client any 1 -i "$SIP" -p 11111)"
 	put3 "$set" tcp-rr "$mode" "$(rr client any 1 --tcp -i "$SIP" -p 11112)"
@@ -213,6 +254,11 @@ measure() {
 	put3 sock mesh-rr "$mode" "$(rr mesh-a any 3 --nonblocked -f "$T/mesh.feed" -F e)"
 	# its latency distribution: sockperf's percentiles, "percentile:us"
 	add "lat,mesh-rr,$mode" "$(sed -n 's/.*percentile \([0-9.]*\) = *\([0-9.]*\).*/\1:\2/p' "$T/rr.last" | paste -sd,)"
+	v=$(http) || { echo "http-mesh failed:" >&2; cat "$T/http.last" >&2; exit 1; }
+	put3 sock http-mesh "$mode" "$v"
+	add "sock,http-mesh-rps,$mode" "$(awk '{ print $5 }' <<<"$v")"
+	add "lat,http-mesh,$mode" "$(sed -n 's/^ *\([0-9]*\)% *\([0-9.]*\)\(us\|ms\|s\)$/\1 \2 \3/p' "$T/http.last" |
+		awk '{ v = $2; if ($3 == "ms") v *= 1000; if ($3 == "s") v *= 1e6; printf "%s%s:%s", (NR > 1 ? "," : ""), $1, v }')"
 	for c in 1 0; do
 		put2 sock "stream64-$((2 - c))core" "$mode" "$(tp "$c" 64)"
 		put2 sock "stream64k-$((2 - c))core" "$mode" "$(tp "$c" 65000)"
@@ -327,11 +373,11 @@ spread() {
 		for (i = 1; i <= n; i++) if (x[i] > 0) { r = y[i] / x[i]; if (r < lo) lo = r; if (r > hi) hi = r }
 		if (hi > 0) printf "%.2f-%.2f", lo, hi; else printf "-" }'
 }
-unit_of() { case $1 in *cpu) echo "us/req" ;; tcp-stream) echo "Gbit/s" ;; stream*) echo "MB/s" ;; *) echo "us" ;; esac; }
+unit_of() { case $1 in *cpu) echo "us/req" ;; *rps) echo "req/s" ;; tcp-stream) echo "Gbit/s" ;; stream*) echo "MB/s" ;; *) echo "us" ;; esac; }
 # row SET CELL BASELINE MESHCUT SHARE FLOOR: one line of $T/cells.tsv, for bench.json
 row() {
 	local better=lower
-	case $2 in *stream*) better=higher ;; esac
+	case $2 in *stream* | *rps) better=higher ;; esac
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(unit_of "$2")" "$better" "$3" "$4" \
 		"$(ratio "$3" "$4")" "$(spread "${R[$1,$2,baseline]}" "${R[$1,$2,meshcut]}")" "$5" "$6" >> "$T/cells.tsv"
 }
@@ -352,7 +398,8 @@ echo
 echo "socket shortcut (nonblocking sockets in epoll; empty host rule set)"
 printf '%-16s %-7s %9s %9s %6s %11s %6s %6s\n' cell unit baseline meshcut ratio "per round" share floor
 for cell in rr-1core-p50 rr-1core-p99 rr-1core-cpu rr-2core-p50 rr-2core-p99 rr-2core-cpu \
-	mesh-rr-p50 mesh-rr-p99 mesh-rr-cpu stream64-1core stream64-2core stream64k-1core stream64k-2core; do
+	mesh-rr-p50 mesh-rr-p99 mesh-rr-cpu http-mesh-p50 http-mesh-p99 http-mesh-cpu http-mesh-rps \
+	stream64-1core stream64-2core stream64k-1core stream64k-2core; do
 	b=$(median <<<"${R[sock,$cell,baseline]}")
 	m=$(median <<<"${R[sock,$cell,meshcut]}")
 	s=""

@@ -12,7 +12,7 @@ build_pkgs=(
 test_pkgs=(
 	libcmocka-dev pkg-config
 	iproute2 iptables iputils-ping jq bats socat python3 util-linux conntrack iperf3 sockperf
-	haproxy nginx-light curl gnuplot-nox
+	haproxy nginx-light curl gnuplot-nox wrk
 	containernetworking-plugins cppcheck clang-tidy shellcheck
 	podman debootstrap python3-prometheus-client
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd

@@ -21,3 +21,54 @@ sidecar_config() {
 	printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
 	cat
 }
+
+# nginx_config DIR < HTTP_BLOCK: an nginx configuration whose files all
+# live under DIR (which the worker's user must be able to write), for an
+# L7 sidecar or app: keep-alive without a request limit, no access log
+nginx_config() {
+	local dir=$1
+	cat <<-NGX
+		worker_processes 1;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log warn;
+		events { worker_connections 1024; }
+		http {
+		  access_log off;
+		  client_body_temp_path $dir/body;
+		  proxy_temp_path $dir/proxy;
+		  fastcgi_temp_path $dir/fastcgi;
+		  uwsgi_temp_path $dir/uwsgi;
+		  scgi_temp_path $dir/scgi;
+		  keepalive_requests 1000000;
+		  keepalive_timeout 300s;
+	NGX
+	cat
+	echo "}"
+}
+
+# nginx_sidecar LISTEN UPSTREAM [SOURCE]: the http block of an L7 sidecar
+# (HTTP/1.1 proxy_pass with upstream keep-alive, as Envoy pools its
+# upstream connections), optionally binding upstream connections to SOURCE
+nginx_sidecar() {
+	cat <<-NGX
+		  upstream up {
+		    server $2;
+		    keepalive 64;
+		    keepalive_requests 1000000;
+		  }
+		  server {
+		    listen $1;
+		    location / {
+		      proxy_pass http://up;
+		      proxy_http_version 1.1;
+		      proxy_set_header Connection "";
+		      ${3:+proxy_bind $3;}
+		    }
+		  }
+	NGX
+}
+
+# "${AS_PROXY[@]}" CMD...: CMD as the proxy's uid (1337), which the
+# capture rules exempt (a command, so that in_pod can run it)
+# shellcheck disable=SC2034 # used by those who source this
+AS_PROXY=(setpriv --reuid=1337 --regid=1337 --clear-groups --)
