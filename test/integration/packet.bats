@@ -154,7 +154,7 @@ verdict() {
 	[ -n "$(verdict 6 "$B" "$A")" ]
 	# packets within a verdict's lifetime (1 s) are delivered on it,
 	# without asking conntrack (a burst of 64 KiB is tens of packets)
-	head -c 65536 /dev/zero | tr '\0' x | fold -w 1023 > "$T/burst"
+	{ head -c 65536 /dev/zero | tr '\0' x | fold -w 1023; echo; } > "$T/burst"
 	cat "$T/burst" >&9
 	for _ in $(seq 1 50); do [ "$(grep -c '^x' "$T/long")" -ge 64 ] && break; sleep 0.1; done
 	[ "$(grep -c '^x' "$T/long")" -ge 64 ]
