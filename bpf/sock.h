@@ -20,11 +20,15 @@
 /* sk_user_data carries flag bits below the psock pointer */
 #define MC_SK_USER_DATA_PTRMASK (~7UL)
 
-/* A receiver may have at most this much redirected data unread (or its
- * sk_rcvbuf, if larger) before its sender goes back to TCP, where TCP's own
- * buffers make the writer wait. Plain TCP between two local sockets holds
- * a few MiB in flight; this stays below that. */
-#define MC_QUEUE_MIN (1U << 20)
+/* A receiver may have at most this much redirected data unread before its
+ * sender is paused on TCP, where TCP's own buffers make the writer wait
+ * (mc_sk_msg). Plain TCP between two local sockets holds a few MiB in
+ * flight; this stays below that. Fixed, not the reader's sk_rcvbuf (which
+ * autotuning grows to 6 MiB): a deeper queue made 64 KiB streams slower
+ * on one CPU (issue 15: 0.5-1.0 GB/s at 1 MiB to 8 MiB, 1.8-2.3 at 512
+ * KiB, against TCP's 1.1), and 512 KiB keeps 97% of a cross-CPU stream
+ * on the shortcut where 256 KiB kept 86%. */
+#define MC_QUEUE_BOUND (512U << 10)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
@@ -76,7 +80,6 @@ struct socket___mc {
 
 struct sock___mc {
 	void *sk_user_data;
-	int sk_rcvbuf;
 	struct socket___mc *sk_socket;
 } __attribute__((preserve_access_index));
 
@@ -127,17 +130,12 @@ static __always_inline long psock_queued(__u64 sk)
 	return queued;
 }
 
-/* Whether `bytes` more fit the queue of the socket at address sk: at most
- * MC_QUEUE_MIN, or its sk_rcvbuf if larger (read only past the minimum). */
-static __always_inline int queue_fits(__u64 sk, __u64 bytes)
+/* Whether a reader with `queued` bytes of redirected data unread may be
+ * handed `size` more: within the bound, or one message of any size into an
+ * empty queue (the kernel bounds a message by the writer's send buffer) */
+static __always_inline int queue_fits(long queued, __u32 size)
 {
-	const struct sock___mc *s = (const void *)sk;
-	int rcvbuf = 0;
-
-	if (bytes <= MC_QUEUE_MIN)
-		return 1;
-	return bpf_probe_read_kernel(&rcvbuf, sizeof(rcvbuf), &s->sk_rcvbuf) == 0 &&
-	       rcvbuf > 0 && bytes <= (__u64)rcvbuf;
+	return queued == 0 || (__u64)queued + size <= MC_QUEUE_BOUND;
 }
 
 #define MC_O_NONBLOCK 04000

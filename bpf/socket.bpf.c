@@ -431,7 +431,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	if (queued < 0)
 		goto to_tcp;
 	if (me->tx == MC_TX_PAUSED) {
-		if (queued > 0 || !queue_fits(me->peer_sk, size) || !tcp_all_read(me->sk, me->peer_sk))
+		if (queued > 0 || !tcp_all_read(me->sk, me->peer_sk))
 			goto paused;
 		pair = pair_of(me);
 		d = out_dir(me);
@@ -441,7 +441,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		me->tx = MC_TX_REDIRECT;
 		if (st)
 			st->sock_resumed++;
-	} else if (!queue_fits(me->peer_sk, (__u64)queued + size)) {
+	} else if (!queue_fits(queued, size)) {
 		pair = pair_of(me);
 		d = out_dir(me);
 		if (me->tx != MC_TX_REDIRECT || !pair || d >= 2 ||
