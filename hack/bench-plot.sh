@@ -48,7 +48,7 @@ gnuplot <<-GP
 	set arrow from 1, graph 0 to 1, graph 1 nohead dt 2 lc "black"
 	plot "$d/cells.tsv" using 2:1:3:4:ytic(5) with xerrorbars pt 7 ps 0.8 lc "#1f77b4"
 	unset arrow
-	set title "the mesh cells: app -> sidecar -> sidecar -> app (mesh-rr: sockperf, half the round trip; http-mesh: wrk, request to response)"
+	set title "mesh cells, app -> sidecar -> sidecar -> app: mesh-rr (sockperf, half RTT), http-mesh (wrk)"
 	set logscale x 10
 	set xrange [*:*]
 	set xtics auto
