@@ -30,6 +30,24 @@ static __always_inline int sock_mode_stored(const __u64 *addr)
 	return sock_mode(*(volatile const __u64 *)addr);
 }
 
+/* Whether this direction has handed anything over (redirecting, or
+ * paused on TCP to redirect again) */
+static __always_inline int tx_handed_over(__u32 tx)
+{
+	return tx == MC_TX_REDIRECT || tx == MC_TX_PAUSED;
+}
+
+/* Move this socket's direction in the pairing entry from `from` to `to`,
+ * where the receiver sees it; 0 if there is no entry or it was not `from`
+ * (the receiver sealed it, or DEL removed the entry). */
+static __always_inline int dir_move(const struct mc_sock *me, __u32 from, __u32 to)
+{
+	struct mc_pair *pair = pair_of(me);
+	int d = out_dir(me);
+
+	return pair && d < 2 && __sync_val_compare_and_swap(&pair->dir[d], from, to) == from;
+}
+
 /* This socket's sends go through TCP from now on. */
 static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
 {
@@ -38,11 +56,11 @@ static __always_inline void tx_to_tcp(struct mc_sock *me, struct mc_stats *st)
 
 	if (pair && d < 2) {
 		/* the time first: a receiver that sees TCP reads it */
-		if (me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED)
+		if (tx_handed_over(me->tx))
 			pair->tcp_since[d] = bpf_ktime_get_ns();
 		__sync_lock_test_and_set(&pair->dir[d], MC_TX_TCP);
 	}
-	if ((me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED) && st)
+	if (tx_handed_over(me->tx) && st)
 		st->sock_back_to_tcp++;
 	me->tx = MC_TX_TCP;
 }
@@ -199,7 +217,7 @@ static __always_inline int peer_gave_up(const struct mc_sock *me)
 	struct mc_pair *pair;
 	__u32 in = in_dir(me);
 
-	if (me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED)
+	if (tx_handed_over(me->tx))
 		return 0;
 	pair = pair_of(me);
 	return !pair || (in < 2 && pair->dir[in] == MC_TX_TCP);
@@ -379,10 +397,9 @@ SEC("sk_msg")
 int mc_sk_msg(struct sk_msg_md *msg)
 {
 	struct bpf_sock *sk = msg->sk;
-	struct mc_pair *pair;
 	struct mc_sock *me;
 	struct mc_stats *st;
-	__u32 size = msg->size, d, gen;
+	__u32 size = msg->size, gen;
 	__u64 peer_cookie;
 	int why;
 	long queued;
@@ -406,7 +423,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		me->gen = gen;
 		why = policy_verdict(me);
 		if (why != MC_POLICY_ALLOWS) {
-			if (st && (me->tx == MC_TX_REDIRECT || me->tx == MC_TX_PAUSED)) {
+			if (st && tx_handed_over(me->tx)) {
 				if (why == MC_POLICY_OFF)
 					st->sock_policy_off++;
 				else
@@ -433,19 +450,13 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	if (me->tx == MC_TX_PAUSED) {
 		if (queued > 0 || !tcp_all_read(me->sk, me->peer_sk))
 			goto paused;
-		pair = pair_of(me);
-		d = out_dir(me);
-		if (!pair || d >= 2 ||
-		    __sync_val_compare_and_swap(&pair->dir[d], MC_TX_PAUSED, MC_TX_REDIRECT) != MC_TX_PAUSED)
+		if (!dir_move(me, MC_TX_PAUSED, MC_TX_REDIRECT))
 			goto to_tcp;
 		me->tx = MC_TX_REDIRECT;
 		if (st)
 			st->sock_resumed++;
 	} else if (!queue_fits(queued, size)) {
-		pair = pair_of(me);
-		d = out_dir(me);
-		if (me->tx != MC_TX_REDIRECT || !pair || d >= 2 ||
-		    __sync_val_compare_and_swap(&pair->dir[d], MC_TX_REDIRECT, MC_TX_PAUSED) != MC_TX_REDIRECT)
+		if (me->tx != MC_TX_REDIRECT || !dir_move(me, MC_TX_REDIRECT, MC_TX_PAUSED))
 			goto to_tcp; /* a first message past the bound: TCP for good */
 		me->tx = MC_TX_PAUSED;
 		if (st)
@@ -454,11 +465,7 @@ int mc_sk_msg(struct sk_msg_md *msg)
 	}
 	if (me->tx == MC_TX_UNDECIDED) {
 		/* the receiver may have sealed this direction (sock_leave) */
-		pair = pair_of(me);
-		d = out_dir(me);
-		if (!pair || d >= 2 ||
-		    __sync_val_compare_and_swap(&pair->dir[d], MC_TX_UNDECIDED, MC_TX_REDIRECT) !=
-			    MC_TX_UNDECIDED)
+		if (!dir_move(me, MC_TX_UNDECIDED, MC_TX_REDIRECT))
 			goto to_tcp;
 	}
 	if (bpf_msg_redirect_hash(msg, &MC_SOCKS_MAP, &peer_cookie, BPF_F_INGRESS) != SK_PASS)
