@@ -6,6 +6,8 @@
 #define MC_BPF_NF_CONN_H
 
 #include <linux/types.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
 
 #define MC_NFPROTO_IPV4 2
 #define MC_NFPROTO_IPV6 10
@@ -42,5 +44,14 @@ struct nf_conntrack_tuple_hash___mc {
 struct nf_conn___mc {
 	struct nf_conntrack_tuple_hash___mc tuplehash[2];
 } __attribute__((preserve_access_index));
+
+/* One direction's source and destination addresses (IPv4 in word 0) */
+static __always_inline int nf_tuple_addrs(const struct nf_conntrack_tuple___mc *t, __u32 s[4], __u32 d[4])
+{
+	if (bpf_core_read(s, 4 * sizeof(__u32), &t->src.u3.all) < 0 ||
+	    bpf_core_read(d, 4 * sizeof(__u32), &t->dst.u3.all) < 0)
+		return -1;
+	return 0;
+}
 
 #endif

@@ -34,8 +34,7 @@ static __always_inline int tuple_of(const struct nf_conntrack_tuple___mc *ct, __
 	__u32 s[4] = {}, d[4] = {};
 
 	__builtin_memset(t, 0, sizeof(*t));
-	if (bpf_core_read(&s, sizeof(s), &ct->src.u3.all) < 0 ||
-	    bpf_core_read(&d, sizeof(d), &ct->dst.u3.all) < 0)
+	if (nf_tuple_addrs(ct, s, d) < 0)
 		return -1;
 	t->lport = bpf_ntohs(BPF_CORE_READ(ct, src.u.all));
 	t->rport = bpf_ntohs(BPF_CORE_READ(ct, dst.u.all));

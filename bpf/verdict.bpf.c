@@ -29,8 +29,7 @@ static __always_inline void forget(const struct nf_conntrack_tuple___mc *t, __u1
 	struct mc_verdict_key k = {};
 	__u32 s[4] = {}, d[4] = {};
 
-	if (bpf_core_read(&s, sizeof(s), &t->src.u3.all) < 0 ||
-	    bpf_core_read(&d, sizeof(d), &t->dst.u3.all) < 0)
+	if (nf_tuple_addrs(t, s, d) < 0)
 		return;
 	if (l3 == MC_NFPROTO_IPV4) {
 		__builtin_memcpy(k.saddr, &s[0], 4);
