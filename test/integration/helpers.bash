@@ -118,18 +118,25 @@ echo_server() {
 sockaddr() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 
 # tcp_echo FROM IP PORT BYTES: send BYTES random bytes through the echo
-# server and compare what comes back, byte for byte
+# server and compare what comes back, byte for byte. socat's -t is how
+# long it waits for the echo after its own EOF: in a TCG guest under load
+# the last of 1 MB can take more than 5 s to come back (bookworm in CI:
+# 160 KiB of 1 MB back when socat gave up at -t5, exit 0)
 tcp_echo() {
 	local from=$1 ip=$2 port=$3 n=$4
+	local t0=$EPOCHREALTIME rc=0
 	head -c "$n" /dev/urandom > "$T/send"
-	nsp "$from" timeout 20 socat -t5 -T5 - "TCP:$(sockaddr "$ip" "$port")" < "$T/send" > "$T/recv"
+	nsp "$from" timeout 40 socat -t30 -T10 - "TCP:$(sockaddr "$ip" "$port")" < "$T/send" > "$T/recv" || rc=$?
+	echo "# tcp_echo $from -> $ip:$port: $(stat -c %s "$T/recv") of $n bytes back in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s (socat exit $rc)"
 	cmp "$T/send" "$T/recv" && return 0
 	# what a failure needs to be understood: the sender's TCP counters
-	# (retransmissions, timeouts) and the node's drops
-	echo "# tcp_echo $from -> $ip:$port failed; sender's TCP counters:"
-	nsp "$from" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLostRetransmit TcpInErrs 2>&1 | sed 's/^/#   /'
+	# (retransmissions, timeouts, loss probes), the node's drops, the
+	# kernel's log
+	echo "# tcp_echo failed; sender's TCP counters:"
+	nsp "$from" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPLostRetransmit TcpInErrs TcpExtTCPZeroWindowDrop 2>&1 | sed 's/^/#   /'
 	echo "# node drops:"
 	nsn nstat -asz IpInDiscards Ip6InDiscards IpExtInNoRoutes Ip6InNoRoutes IpOutNoRoutes 2>&1 | sed 's/^/#   /'
+	dmesg 2>/dev/null | tail -n 5 | sed 's/^/#   dmesg: /'
 	return 1
 }
 

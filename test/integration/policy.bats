@@ -105,12 +105,12 @@ running() {
 
 @test "socket off: a running connection goes back to TCP at its next message, nothing lost; on again reaches new connections only" {
 	require_feature socket socket-teardown socket-queue
-	running 60
+	running 160
 	run -0 ep set default/b --socket off
 	r0=$(sock a redirectedMessages)
 	wait "$LONG"
 	cat "$T/long"
-	grep -q '^ok messages=60' "$T/long"
+	grep -q '^ok messages=160' "$T/long"
 	# both directions left: a's sends (its peer's policy) and b's (its own)
 	[ "$(sock a policyOff)" = 1 ]
 	[ "$(sock b policyOff)" = 1 ]
@@ -184,7 +184,7 @@ running() {
 
 @test "apply -f: a control plane's whole decision at once, while connections run; twice is a no-op; one bad entry changes nothing" {
 	require_feature socket socket-teardown socket-queue
-	running 60
+	running 160
 	cat > "$T/decision.json" <<-EOF2
 	{"endpoints": [
 	  {"pod": "default/b", "socket": "off", "excludePorts": [15001, 15006]},
@@ -199,7 +199,7 @@ running() {
 	[[ "$output" == *"0 of 2 endpoints changed"* ]]
 	[ "$(pol b generation)" = "$gen" ]
 	wait "$LONG"
-	grep -q '^ok messages=60' "$T/long"
+	grep -q '^ok messages=160' "$T/long"
 	[ "$(sock a policyOff)" = 1 ]
 	[ "$(pol b socket)" = off ]
 	[ "$(pol b excludePorts | jq -c .)" = "[15001,15006]" ]
@@ -252,11 +252,11 @@ revoke() {
 @test "conntrack -D alone (no new rule): the connection goes on over TCP, every byte intact" {
 	require_feature socket socket-teardown socket-queue socket-revoke
 	node_netfilter
-	running 60
+	running 160
 	A=$(pod_ip a) B=$(pod_ip b)
 	nsn conntrack -D -s "$A" -d "$B" -p tcp >/dev/null 2>&1
 	wait "$LONG"
-	grep -q '^ok messages=60' "$T/long"
+	grep -q '^ok messages=160' "$T/long"
 	[ "$(sock a ctRevoked)" = 1 ]
 	[ "$(sock b ctRevoked)" = 1 ]
 	[ "$(socks_in_map)" = 0 ]
