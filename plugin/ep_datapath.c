@@ -104,6 +104,63 @@ static void del_owned(int map, const void *key, size_t vsz, __u32 slot)
 		bpf_map_delete_elem(map, key);
 }
 
+/* Whether a remembered flow has one of the endpoint's addresses at
+ * either end */
+static bool verdict_of_ep(const struct mc_verdict_key *k, const struct mc_endpoint *ep)
+{
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
+		const struct mc_addr *a = &ep->addrs[i];
+		size_t len = a->family == MC_AF_INET6 ? 16 : 4;
+
+		if ((a->family == MC_AF_INET6) != (k->v6 != 0))
+			continue;
+		if (memcmp(k->saddr, a->addr, len) == 0 || memcmp(k->daddr, a->addr, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The verdicts the conntrack gate remembered for the endpoint's flows
+ * (mc_verdict_v1, where verdict-cache is on): they would only ever skip a
+ * conntrack lookup, but they are the pod's and go with it. Runs after the
+ * mc_dp_v1 and mc_veth_v2 entries went, so no later packet from or to
+ * these addresses is delivered by the shortcut, or remembered. A reused
+ * address's newer owner loses no more than one conntrack lookup a flow.
+ * Read in batches (a full map is 65536 flows: one syscall each would be
+ * tens of milliseconds of every DEL); a kernel that cannot batch this map
+ * is walked key by key. */
+#define VERDICT_BATCH 1024
+static void verdict_sweep(const struct mc_node *node, const struct mc_endpoint *ep)
+{
+	static struct mc_verdict_key keys[VERDICT_BATCH];
+	static __u64 vals[VERDICT_BATCH];
+	struct mc_verdict_key cursor, next, *prev = NULL;
+	int fd = node->maps[MC_MAP_VERDICT], ret;
+	bool first = true;
+	__u32 n;
+
+	if (fd < 0 || !ep->n_addrs)
+		return;
+	do {
+		n = VERDICT_BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &cursor, &cursor, keys, vals, &n, NULL);
+		if (ret < 0 && errno != ENOENT)
+			goto by_key;
+		first = false;
+		for (__u32 i = 0; i < n; i++)
+			if (verdict_of_ep(&keys[i], ep))
+				bpf_map_delete_elem(fd, &keys[i]);
+	} while (ret == 0);
+	return;
+by_key:
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		keys[0] = next;
+		prev = &keys[0];
+		if (verdict_of_ep(&keys[0], ep))
+			bpf_map_delete_elem(fd, &keys[0]); /* next_key still works */
+	}
+}
+
 static void datapath_detach(const struct mc_node *node, const struct mc_endpoint *ep,
 			    const struct mc_ep_paths *p)
 {
@@ -123,6 +180,7 @@ static void datapath_detach(const struct mc_node *node, const struct mc_endpoint
 	if (node->maps[MC_MAP_NETNS] >= 0 && ep->netns_cookie)
 		del_owned(node->maps[MC_MAP_NETNS], &ep->netns_cookie, sizeof(struct mc_ep_ref),
 			  ep->slot);
+	verdict_sweep(node, ep);
 }
 
 static int datapath_verify(const struct mc_node *node, const struct mc_endpoint *ep,

@@ -30,6 +30,7 @@ const char *const mc_map_names[MC_MAP_COUNT] = {
 	[MC_MAP_SK] = MC_NAME(MC_SK_MAP),		 [MC_MAP_SOCKCFG] = MC_NAME(MC_SOCKCFG_MAP),
 	[MC_MAP_SWEEP] = MC_NAME(MC_SWEEP_MAP),		 [MC_MAP_LSN] = MC_NAME(MC_LSN_MAP),
 	[MC_MAP_FEATURES] = MC_NAME(MC_FEATURES_MAP),	 [MC_MAP_REVOKE] = MC_NAME(MC_REVOKE_MAP),
+	[MC_MAP_VERDICT] = MC_NAME(MC_VERDICT_MAP),
 };
 /* Maps every node has (mc_base); the others belong to a feature that may
  * be off. mc_features_v1 is not required: older nodes have none. */

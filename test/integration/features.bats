@@ -67,6 +67,10 @@ del_leaves_nothing() {
 		[ "$(map_keys mc_socks_v1)" = "[]" ]
 		[ "$(map_keys mc_pair_v2)" = "[]" ]
 	fi
+	# the flows the conntrack gate remembered (verdict-cache) go too
+	if [ -e "$BPFFS/maps/mc_verdict_v1" ]; then
+		[ "$(map_keys mc_verdict_v1)" = "[]" ]
+	fi
 }
 
 @test "the node records every feature; status text and --json say the same" {
@@ -129,6 +133,23 @@ del_leaves_nothing() {
 	udp_echo c "$(pod_ip d)" 7001 20
 	[ "$(pkt c redirectedPackets)" -gt 0 ]
 	for p in c d; do mc_cni "$p" DEL "$T/$p.mc.json"; done
+	del_leaves_nothing
+}
+
+@test "verdict-cache refused: the gate asks conntrack at every packet, the packet shortcut still delivers, DEL leaves nothing" {
+	export MESHCUT_REFUSE=verdict-cache
+	require_feature packet conntrack-gate
+	two_pods
+	[ "$(feature verdict-cache state)" = forced-off ]
+	[ "$(feature verdict-cache program)" = mc_ct_forget ]
+	[ ! -e "$BPFFS/links/mc_ct_forget" ]
+	[ "$(feature packet on)" = true ]
+	traffic
+	shortcuts_as_features_say
+	# every packet delivered on a verdict conntrack gave it just then
+	[ "$(pkt a cachedPackets)" = 0 ]
+	[ "$(pkt b cachedPackets)" = 0 ]
+	[ "$(map_keys mc_verdict_v1)" = "[]" ]
 	del_leaves_nothing
 }
 

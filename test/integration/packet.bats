@@ -132,7 +132,15 @@ verdict() {
 			and (.key.daddr[0:4] | map(tostring) | join(".")) == $d) | .value'
 }
 
-@test "verdict cache: conntrack is asked once per flow, and conntrack -D forgets the flow before it returns" {
+# verdicts_with IP: how many remembered flows have IP (v4) at either end
+verdicts_with() {
+	bpftool -j map dump pinned "$BPFFS/maps/mc_verdict_v1" | jq --arg a "$1" \
+		'[.[] | .formatted.key | select(.v6 == 0 and
+			((.saddr[0:4] | map(tostring) | join(".")) == $a or
+			 (.daddr[0:4] | map(tostring) | join(".")) == $a))] | length'
+}
+
+@test "verdict cache: conntrack is asked once per flow, conntrack -D forgets the flow before it returns, DEL forgets the pod's" {
 	require_feature conntrack-gate verdict-cache
 	two_pods
 	A=$(pod_ip a) B=$(pod_ip b)
@@ -170,6 +178,12 @@ verdict() {
 	# conntrack accepts it again, every byte there
 	send three
 	exec 9>&-
+	# what was remembered of the pod's flows goes with its DEL (both
+	# directions, any protocol)
+	udp_echo a "$B" 7002 4
+	[ -n "$(verdict 17 "$A" "$B")" ]
+	mc_cni a DEL "$T/a.mc.json"
+	[ "$(verdicts_with "$A")" = 0 ]
 }
 
 @test "policy: a ClusterIP-style DNAT to a local pod works and is never shortcut" {
