@@ -462,6 +462,10 @@ int mc_sk_msg(struct sk_msg_md *msg)
 		if (st)
 			st->sock_paused++;
 		goto paused;
+	} else if (small_write_stream(queued, size)) {
+		if (st)
+			st->sock_small_writes++;
+		goto to_tcp; /* pausing instead measured slower than either */
 	}
 	if (me->tx == MC_TX_UNDECIDED) {
 		/* the receiver may have sealed this direction (sock_leave) */

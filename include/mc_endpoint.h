@@ -67,7 +67,7 @@ enum {
 
 struct mc_endpoint {
 	__u32 abi; /* MC_ENDPOINT_ABI */
-	__u32 slot; /* index into mc_stats_v4 */
+	__u32 slot; /* index into mc_stats_v5 */
 	__u32 state;
 	__u32 attached;
 	__u32 degraded;

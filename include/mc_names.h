@@ -12,7 +12,7 @@
 #define MC_DP_MAP mc_dp_v1		  /* pod IP -> delivery */
 #define MC_VETH_MAP mc_veth_v2		  /* host veth ifindex -> sender */
 #define MC_NETNS_MAP mc_netns_v1	  /* pod netns cookie -> slot */
-#define MC_STATS_MAP mc_stats_v4	  /* slot -> counters (per CPU) */
+#define MC_STATS_MAP mc_stats_v5	  /* slot -> counters (per CPU) */
 #define MC_NODE_MAP mc_node_v1		  /* which objects are loaded */
 #define MC_FEATURES_MAP mc_features_v1	  /* feature -> on, or why not */
 #define MC_SOCKCFG_MAP mc_sockcfg_v1	  /* slot -> endpoint policy */
@@ -26,7 +26,7 @@
 
 /* the names older binaries pinned for layouts since replaced */
 #define MC_OBSOLETE_MAPS "mc_stats_v1", "mc_stats_v2", "mc_pair_v1", "mc_sk_v1", "mc_sk_v2", "mc_sk_v3", \
-	"mc_veth_v1", "mc_stats_v3"
+	"mc_veth_v1", "mc_stats_v3", "mc_stats_v4"
 
 #define MC_NAME_(x) #x
 #define MC_NAME(x) MC_NAME_(x)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-endpoint counters: mc_stats_v4, a per-CPU array indexed by the
+/* Per-endpoint counters: mc_stats_v5, a per-CPU array indexed by the
  * endpoint's slot. The plugin zeroes a slot at ADD and at DEL and sums the
  * CPUs when it reads. */
 #ifndef MC_STATS_H
@@ -44,7 +44,10 @@ struct mc_stats {
 			     * queue bound: TCP carried it while it caught up */
 	__u64 sock_resumed; /* times a paused direction went back to the
 			     * shortcut, its reader having read every TCP byte */
+	__u64 sock_small_writes; /* directions left to TCP for good because they
+				  * carried small writes faster than their
+				  * reader read them (TCP coalesces them) */
 };
-_Static_assert(sizeof(struct mc_stats) == 200, "mc_stats is ABI");
+_Static_assert(sizeof(struct mc_stats) == 208, "mc_stats is ABI");
 
 #endif

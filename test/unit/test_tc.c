@@ -175,7 +175,7 @@ static struct mc_stats stats_a(struct mc_packet_bpf *s)
 	struct mc_stats v[ncpu], sum = { 0 };
 	__u32 slot = SLOT_A;
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mc_stats_v4), &slot, v), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mc_stats_v5), &slot, v), 0);
 	for (int c = 0; c < ncpu; c++) {
 		sum.tc_pkts_redirected += v[c].tc_pkts_redirected;
 		sum.tc_pkts_passed += v[c].tc_pkts_passed;
