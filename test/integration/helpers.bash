@@ -136,6 +136,17 @@ tcp_echo() {
 	nsp "$from" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPLostRetransmit TcpInErrs TcpExtTCPZeroWindowDrop 2>&1 | sed 's/^/#   /'
 	echo "# node drops:"
 	nsn nstat -asz IpInDiscards Ip6InDiscards IpExtInNoRoutes Ip6InNoRoutes IpOutNoRoutes 2>&1 | sed 's/^/#   /'
+	# every pod of the test: its TCP and IP drop counters, its sockets,
+	# and meshcut's packet counters of every endpoint
+	local ns
+	for ns in /var/run/netns/"$ID"-*; do
+		echo "# ${ns##*/}:"
+		nsenter --net="$ns" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPWinProbe \
+			TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop TcpExtTCPOFOQueue TcpInCsumErrors IpInDiscards \
+			IpInHdrErrors IpInAddrErrors IpExtInCsumErrors 2>&1 | grep -v '^#' | sed 's/^/#   /'
+		nsenter --net="$ns" ss -tni 2>/dev/null | sed 's/^/#   ss: /'
+	done
+	status_json 2>/dev/null | jq -c '.endpoints[]? | {pod, packet}' | sed 's/^/#   /'
 	dmesg 2>/dev/null | tail -n 5 | sed 's/^/#   dmesg: /'
 	return 1
 }
