@@ -129,21 +129,18 @@ tcp_echo() {
 	nsp "$from" timeout 40 socat -t30 -T10 - "TCP:$(sockaddr "$ip" "$port")" < "$T/send" > "$T/recv" || rc=$?
 	echo "# tcp_echo $from -> $ip:$port: $(stat -c %s "$T/recv") of $n bytes back in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s (socat exit $rc)"
 	cmp "$T/send" "$T/recv" && return 0
-	# what a failure needs to be understood: the sender's TCP counters
-	# (retransmissions, timeouts, loss probes), the node's drops, the
-	# kernel's log
-	echo "# tcp_echo failed; sender's TCP counters:"
-	nsp "$from" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPLostRetransmit TcpInErrs TcpExtTCPZeroWindowDrop 2>&1 | sed 's/^/#   /'
-	echo "# node drops:"
-	nsn nstat -asz IpInDiscards Ip6InDiscards IpExtInNoRoutes Ip6InNoRoutes IpOutNoRoutes 2>&1 | sed 's/^/#   /'
-	# every pod of the test: its TCP and IP drop counters, its sockets,
-	# and meshcut's packet counters of every endpoint
+	# what a failure needs to be understood: every netns of the test (the
+	# node and each pod): its TCP counters (retransmissions, timeouts,
+	# loss probes, receive-side drops), its IP drops and its sockets; then
+	# meshcut's packet counters of every endpoint and the kernel's log
+	echo "# tcp_echo failed"
 	local ns
 	for ns in /var/run/netns/"$ID"-*; do
 		echo "# ${ns##*/}:"
-		nsenter --net="$ns" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPWinProbe \
-			TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop TcpExtTCPOFOQueue TcpInCsumErrors IpInDiscards \
-			IpInHdrErrors IpInAddrErrors IpExtInCsumErrors 2>&1 | grep -v '^#' | sed 's/^/#   /'
+		nsenter --net="$ns" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPLostRetransmit \
+			TcpExtTCPWinProbe TcpExtTCPZeroWindowDrop TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop TcpExtTCPOFOQueue \
+			TcpInErrs TcpInCsumErrors IpInDiscards Ip6InDiscards IpInHdrErrors IpInAddrErrors IpExtInCsumErrors \
+			IpExtInNoRoutes Ip6InNoRoutes IpOutNoRoutes 2>&1 | grep -v '^#' | sed 's/^/#   /'
 		nsenter --net="$ns" ss -tni 2>/dev/null | sed 's/^/#   ss: /'
 	done
 	status_json 2>/dev/null | jq -c '.endpoints[]? | {pod, packet}' | sed 's/^/#   /'
