@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,4 +97,70 @@ void link_unpin(const char *path)
 	}
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("cannot unpin %s: %s", path, strerror(errno));
+}
+
+#define MAP_BATCH 1024
+
+/* -1 when the kernel cannot batch this map (the caller walks it key by
+ * key: entries already deleted are gone, the rest are walked again) */
+static int delete_batched(int fd, size_t ksz, size_t vsz, map_match_fn match, const void *ctx,
+			   int *deleted)
+{
+	unsigned char *keys = malloc(MAP_BATCH * ksz), *vals = malloc(MAP_BATCH * vsz);
+	__u64 cursor[8]; /* the hash maps' batch token is a bucket number */
+	bool first = true;
+	int ret;
+
+	if (!keys || !vals) {
+		ret = -1;
+		goto out;
+	}
+	do {
+		__u32 n = MAP_BATCH;
+
+		ret = bpf_map_lookup_batch(fd, first ? NULL : cursor, cursor, keys, vals, &n, NULL);
+		if (ret < 0 && errno != ENOENT)
+			goto out;
+		first = false;
+		for (__u32 i = 0; i < n; i++)
+			if (match(keys + i * ksz, vals + i * vsz, ctx) && bpf_map_delete_elem(fd, keys + i * ksz) == 0)
+				(*deleted)++;
+	} while (ret == 0);
+	ret = 0;
+out:
+	free(vals);
+	free(keys);
+	return ret;
+}
+
+int map_delete_if_by_key(int fd, size_t key_size, size_t value_size, map_match_fn match, const void *ctx)
+{
+	__u64 key[32], next[32], val[32]; /* u64: aligned for any map's struct */
+	int deleted = 0;
+	bool have;
+
+	if (fd < 0 || key_size > sizeof(key) || value_size > sizeof(val))
+		return 0;
+	have = bpf_map_get_next_key(fd, NULL, key) == 0;
+	while (have) {
+		bool more = bpf_map_get_next_key(fd, key, next) == 0;
+
+		if (bpf_map_lookup_elem(fd, key, val) == 0 && match(key, val, ctx) &&
+		    bpf_map_delete_elem(fd, key) == 0)
+			deleted++;
+		memcpy(key, next, key_size);
+		have = more;
+	}
+	return deleted;
+}
+
+int map_delete_if(int fd, size_t key_size, size_t value_size, map_match_fn match, const void *ctx)
+{
+	int deleted = 0;
+
+	if (fd < 0 || key_size > 256 || value_size > 256)
+		return 0;
+	if (delete_batched(fd, key_size, value_size, match, ctx, &deleted) == 0)
+		return deleted;
+	return deleted + map_delete_if_by_key(fd, key_size, value_size, match, ctx);
 }

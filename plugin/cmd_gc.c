@@ -13,6 +13,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bpfobj.h"
 #include "endpoint.h"
 #include "log.h"
 #include "meshcut.h"
@@ -92,41 +93,30 @@ static void gc_orphan_dirs(struct gc_state *s)
 	closedir(d);
 }
 
+struct gc_match {
+	const struct gc_state *s;
+	size_t slot_off;
+};
+
+static bool slot_is_dead(const void *key, const void *value, const void *ctx)
+{
+	const struct gc_match *m = ctx;
+	__u32 slot;
+
+	(void)key;
+	memcpy(&slot, (const unsigned char *)value + m->slot_off, sizeof(slot));
+	return slot >= MC_MAX_ENDPOINTS || !m->s->slots.used[slot];
+}
+
 /* Map entries whose slot no record owns; the value's slot is the __u32 at
  * slot_off. */
-static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, size_t slot_off)
+static void gc_sweep_map(struct gc_state *s, int map, size_t ksz, size_t vsz, size_t slot_off)
 {
-	unsigned char key[32], next[32];
-	void *prev = NULL;
-	int n = 0;
-	unsigned char (*dead)[32] = calloc((size_t)MC_MAX_ENDPOINTS * MC_MAX_ADDRS, sizeof(*dead));
+	struct gc_match m = { .s = s, .slot_off = slot_off };
+	int n = map_delete_if(map, ksz, vsz, slot_is_dead, &m);
 
-	if (!dead || ksz > sizeof(key)) {
-		free(dead);
-		return;
-	}
-	while (n < MC_MAX_ENDPOINTS * MC_MAX_ADDRS && bpf_map_get_next_key(map, prev, next) == 0) {
-		union {
-			struct mc_dp_value dp;
-			struct mc_veth_value veth;
-			struct mc_ep_ref ref;
-		} v;
-		__u32 slot;
-
-		memcpy(key, next, ksz);
-		prev = key;
-		if (bpf_map_lookup_elem(map, key, &v) < 0)
-			continue;
-		memcpy(&slot, (const unsigned char *)&v + slot_off, sizeof(slot));
-
-		if (slot >= MC_MAX_ENDPOINTS || !s->slots.used[slot])
-			memcpy(dead[n++], key, ksz);
-	}
-	for (int i = 0; i < n; i++)
-		bpf_map_delete_elem(map, dead[i]);
 	if (n)
 		log_info("GC: removed %d map entries without an endpoint", n);
-	free(dead);
 }
 
 int cmd_gc(struct mc_ctx *ctx)
@@ -154,9 +144,12 @@ int cmd_gc(struct mc_ctx *ctx)
 	if (ep_used_slots(&node, &s->slots) < 0)
 		memset(s->slots.used, 1, sizeof(s->slots.used));
 	gc_orphan_dirs(s);
-	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), offsetof(struct mc_dp_value, slot));
-	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), offsetof(struct mc_veth_value, slot));
-	gc_sweep_map(s, node.maps[MC_MAP_NETNS], sizeof(__u64), offsetof(struct mc_ep_ref, slot));
+	gc_sweep_map(s, node.maps[MC_MAP_DP], sizeof(struct mc_dp_key), sizeof(struct mc_dp_value),
+		     offsetof(struct mc_dp_value, slot));
+	gc_sweep_map(s, node.maps[MC_MAP_VETH], sizeof(__u32), sizeof(struct mc_veth_value),
+		     offsetof(struct mc_veth_value, slot));
+	gc_sweep_map(s, node.maps[MC_MAP_NETNS], sizeof(__u64), sizeof(struct mc_ep_ref),
+		     offsetof(struct mc_ep_ref, slot));
 	node_close(&node);
 	log_info("GC: removed %d endpoints, %d failed", s->removed, s->failed);
 	ret = s->failed;

@@ -9,6 +9,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bpfobj.h"
 #include "endpoint.h"
 #include "log.h"
 
@@ -106,8 +107,12 @@ static void del_owned(int map, const void *key, size_t vsz, __u32 slot)
 
 /* Whether a remembered flow has one of the endpoint's addresses at
  * either end */
-static bool verdict_of_ep(const struct mc_verdict_key *k, const struct mc_endpoint *ep)
+static bool verdict_of_ep(const void *key, const void *value, const void *ctx)
 {
+	const struct mc_verdict_key *k = key;
+	const struct mc_endpoint *ep = ctx;
+
+	(void)value;
 	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++) {
 		const struct mc_addr *a = &ep->addrs[i];
 		size_t len = a->family == MC_AF_INET6 ? 16 : 4;
@@ -126,39 +131,13 @@ static bool verdict_of_ep(const struct mc_verdict_key *k, const struct mc_endpoi
  * mc_dp_v1 and mc_veth_v2 entries went, so no later packet from or to
  * these addresses is delivered by the shortcut, or remembered. A reused
  * address's newer owner loses no more than one conntrack lookup a flow.
- * Read in batches (a full map is 65536 flows: one syscall each would be
- * tens of milliseconds of every DEL); a kernel that cannot batch this map
- * is walked key by key. */
-#define VERDICT_BATCH 1024
+ * map_delete_if reads in batches: a full map is 65536 flows, one syscall
+ * each would be tens of milliseconds of every DEL. */
 static void verdict_sweep(const struct mc_node *node, const struct mc_endpoint *ep)
 {
-	static struct mc_verdict_key keys[VERDICT_BATCH];
-	static __u64 vals[VERDICT_BATCH];
-	struct mc_verdict_key cursor, next, *prev = NULL;
-	int fd = node->maps[MC_MAP_VERDICT], ret;
-	bool first = true;
-	__u32 n;
-
-	if (fd < 0 || !ep->n_addrs)
-		return;
-	do {
-		n = VERDICT_BATCH;
-		ret = bpf_map_lookup_batch(fd, first ? NULL : &cursor, &cursor, keys, vals, &n, NULL);
-		if (ret < 0 && errno != ENOENT)
-			goto by_key;
-		first = false;
-		for (__u32 i = 0; i < n; i++)
-			if (verdict_of_ep(&keys[i], ep))
-				bpf_map_delete_elem(fd, &keys[i]);
-	} while (ret == 0);
-	return;
-by_key:
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		keys[0] = next;
-		prev = &keys[0];
-		if (verdict_of_ep(&keys[0], ep))
-			bpf_map_delete_elem(fd, &keys[0]); /* next_key still works */
-	}
+	if (ep->n_addrs)
+		map_delete_if(node->maps[MC_MAP_VERDICT], sizeof(struct mc_verdict_key), sizeof(__u64),
+			      verdict_of_ep, ep);
 }
 
 static void datapath_detach(const struct mc_node *node, const struct mc_endpoint *ep,

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfobj.h"
 #include "log.h"
 #include "mc_sock.h"
 #include "sock.h"
@@ -62,22 +63,21 @@ out_link:
 	return ret;
 }
 
+static bool pair_of_slot(const void *key, const void *value, const void *ctx)
+{
+	const struct mc_pair *v = value;
+	__u32 slot = *(const __u32 *)ctx;
+
+	(void)key;
+	return !slot || v->slot == slot || v->server_slot == slot;
+}
+
 /* Connection ids a client of slot published, or a server of slot claimed:
  * without them nobody can pair with the pod's sockets any more. */
 static void pair_sweep(const struct mc_node *node, __u32 slot)
 {
-	struct mc_conn_id key, next, *prev = NULL;
-	struct mc_pair v;
-	int fd = node->maps[MC_MAP_PAIR];
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v) < 0)
-			continue;
-		if (!slot || v.slot == slot || v.server_slot == slot)
-			bpf_map_delete_elem(fd, &key); /* next_key still works from a deleted key */
-	}
+	map_delete_if(node->maps[MC_MAP_PAIR], sizeof(struct mc_conn_id), sizeof(struct mc_pair),
+		      pair_of_slot, &slot);
 }
 
 /* Whether a (v4-mapped) address of mc_sock_tuple is a. */
@@ -90,22 +90,21 @@ static bool tuple_addr_is(const __u8 *t, const struct mc_addr *a)
 	return memcmp(t, a->addr, 16) == 0;
 }
 
+static bool revoked_of_ep(const void *key, const void *value, const void *ctx)
+{
+	const struct mc_sock_tuple *t = key;
+	const struct mc_endpoint *ep = ctx;
+
+	(void)value;
+	for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
+		if (tuple_addr_is(t->local, &ep->addrs[i]))
+			return true;
+	return false;
+}
+
 void sock_revoke_sweep(const struct mc_node *node, const struct mc_endpoint *ep)
 {
-	struct mc_sock_tuple key, next, *prev = NULL;
-	int fd = node->maps[MC_MAP_REVOKE];
-
-	if (fd < 0)
-		return;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		for (__u32 i = 0; i < ep->n_addrs && i < MC_MAX_ADDRS; i++)
-			if (tuple_addr_is(key.local, &ep->addrs[i])) {
-				bpf_map_delete_elem(fd, &key); /* next_key still works */
-				break;
-			}
-	}
+	map_delete_if(node->maps[MC_MAP_REVOKE], sizeof(struct mc_sock_tuple), sizeof(__u64), revoked_of_ep, ep);
 }
 
 static void sleep_ms(int ms)

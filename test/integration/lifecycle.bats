@@ -218,6 +218,27 @@ gc_conf() { # VALID_PODS...: GC config listing these pods as valid
 	run -0 ep_json a
 }
 
+@test "GC removes map entries an interrupted ADD left without a record, and only those" {
+	require_feature packet
+	add_pod a
+	add_pod z
+	# z's record goes, as if its ADD had been killed after writing its
+	# entries: the key is (container ID, ifname), NUL padded to 128 + 16
+	key=$({ printf ctr-z; head -c 123 /dev/zero; printf eth0; head -c 12 /dev/zero; } | od -An -v -tx1)
+	# shellcheck disable=SC2086 # one word per byte
+	bpftool map delete pinned "$BPFFS/maps/mc_endpoints_v1" key hex $key
+	run ! ep_json z
+	n_a=$(jq ".ips | length" "$T/a.prev.json")
+	[ "$(map_keys mc_dp_v1 | jq length)" -gt "$n_a" ]
+	[ "$(map_keys mc_veth_v2 | jq length)" -eq 2 ]
+	gc_conf a z
+	run -0 mc_node GC "$T/gc.json"
+	[ "$(map_keys mc_dp_v1 | jq length)" -eq "$n_a" ]
+	[ "$(map_keys mc_veth_v2 | jq length)" -eq 1 ]
+	[ "$(map_keys mc_netns_v1 | jq length)" -eq 1 ]
+	run -0 mc_cni a CHECK "$T/a.mc.json"
+}
+
 status_conf() { # JQ_FILTER
 	jq -n --arg root "$BPFFS" '{cniVersion:"1.1.0",name:"mcnet",type:"meshcut",bpffsRoot:$root} | '"${1:-.}" > "$T/status.json"
 }
