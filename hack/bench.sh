@@ -5,9 +5,12 @@
 # tables of meshcut/baseline ratios. meshcut runs with both shortcuts on
 # (socketRedirect: true).
 #
-#   hack/bench.sh [--no-deps] [--seconds N] [--rounds N] [--tc-cost] [--out DIR]
+#   hack/bench.sh [--no-deps] [--seconds N] [--rounds N] [--tc-cost] [--aa] [--out DIR]
 #
 # --tc-cost measures only what mc_tc_ingress costs a packet (below).
+# --aa runs the "meshcut" half of every round without meshcut too: the
+# ratios are then the machine's own spread between two runs of the same
+# thing (an A/A test), what a ratio must exceed to mean anything.
 # Results go to DIR (build/bench): bench.json (every sample, every cell's
 # ratio and range, the mesh cell's latency percentiles) and bench.png,
 # drawn from it by hack/bench-plot.sh.
@@ -63,8 +66,9 @@ while [ $# -gt 0 ]; do
 	--seconds) SECONDS_PER=$2; shift ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--tc-cost) TC_COST_ONLY=1 ;;
+	--aa) AA=1 ;;
 	--out) OUT=$2; shift ;;
-	*) echo "usage: hack/bench.sh [--no-deps] [--seconds N] [--rounds N] [--tc-cost] [--out DIR]" >&2; exit 2 ;;
+	*) echo "usage: hack/bench.sh [--no-deps] [--seconds N] [--rounds N] [--tc-cost] [--aa] [--out DIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -290,6 +294,49 @@ floor_measure() {
 		done
 		pod_stop server
 	done
+	floor_mesh
+}
+
+# The mesh cell's floor: the same two haproxy sidecars and three
+# connections (app -> sidecar A -> sidecar B -> app), mc-perf at both ends,
+# over Unix sockets (haproxy binds and dials unix@) and over TCP as the
+# mesh-rr cell runs it (Istio-style capture, as the proxy's uid). What a
+# socket-level shortcut of this mesh could at best do is the Unix one.
+floor_mesh() {
+	local kind addr v b0 b1
+	for kind in unix tcp; do
+		if [ "$kind" = unix ]; then
+			unix_sidecar "$T/mesh-a.sock" "$T/mesh-b.sock" > "$T/haproxy-ua.cfg"
+			unix_sidecar "$T/mesh-b.sock" "$T/mesh-app.sock" > "$T/haproxy-ub.cfg"
+			bg in_pod mesh-b "$PERF" serve "unix:$T/mesh-app.sock"
+			bg in_pod mesh-a haproxy -db -f "$T/haproxy-ua.cfg"
+			bg in_pod mesh-b haproxy -db -f "$T/haproxy-ub.cfg"
+			addr=unix:$T/mesh-a.sock
+		else
+			bg in_pod mesh-b "$PERF" serve 127.0.0.1:11115
+			bg in_pod mesh-a haproxy -db -f "$T/haproxy-a.cfg"
+			bg in_pod mesh-b haproxy -db -f "$T/haproxy-b.cfg"
+			addr=$MBIP:11115
+		fi
+		sleep 0.5
+		b0=$(busy_ticks)
+		read -r -a v <<<"$(in_pod mesh-a "$PERF" pp "$addr" -m 64 -t "$SECONDS_PER")"
+		b1=$(busy_ticks)
+		add "floor,mesh-rr-p50,$kind" "${v[0]}"
+		add "floor,mesh-rr-p99,$kind" "${v[1]}"
+		add "floor,mesh-rr-cpu,$kind" \
+			"$(awk -v t=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v n="${v[2]}" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
+		pod_stop mesh-a
+		pod_stop mesh-b
+		rm -f "$T"/mesh-*.sock
+	done
+}
+# unix_sidecar LISTEN_PATH SERVER_PATH: haproxy relaying one Unix socket to
+# another, as root (the sockets are root's files)
+unix_sidecar() {
+	printf 'global\n  maxconn 256\n'
+	printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
+	printf 'frontend in\n  bind unix@%s\n  default_backend out\nbackend out\n  server s unix@%s\n' "$1" "$2"
 }
 
 # tc_cost POLICY: one round of what mc_tc_ingress costs a packet, the pods
@@ -351,6 +398,13 @@ for set in none kube100; do
 		measure baseline "$set"
 		servers_stop
 		[ "$set" = kube100 ] || floor_measure
+		if [ -n "${AA:-}" ]; then
+			servers_start
+			echo "rule set $set, round $r/$ROUNDS: baseline again (A/A)" >&2
+			measure meshcut "$set"
+			servers_stop
+			continue
+		fi
 		for p in "${PODS[@]}"; do mc_add "$p"; done
 		servers_start
 		echo "rule set $set, round $r/$ROUNDS: meshcut" >&2
@@ -364,7 +418,7 @@ for set in none kube100; do
 	done
 	[ "$set" = kube100 ] && rules off
 done
-tc_cost_rounds
+[ -n "${AA:-}" ] || tc_cost_rounds
 
 ratio() { awk -v b="$1" -v m="$2" 'BEGIN { if (b > 0) printf "%.2f", m / b; else printf "-" }'; }
 # spread BASELINES MESHCUTS: lowest and highest ratio of one round's pair
@@ -417,8 +471,8 @@ for cell in rr-1core-p50 rr-1core-p99 rr-1core-cpu rr-2core-p50 rr-2core-p99 rr-
 		"${s:+$(printf '%.2f' "$s")}" "$f"
 done
 echo
-tc_cost_table
-echo
+[ -n "${AA:-}" ] || { tc_cost_table; echo; }
+[ -z "${AA:-}" ] || echo "A/A run (--aa): both columns are the baseline, without meshcut; a ratio is the machine's own spread"
 echo "ratio = meshcut / baseline (median of $ROUNDS rounds of ${SECONDS_PER}s each); lower is better for latency and CPU, higher for throughput"
 echo "per round = lowest and highest ratio of a round's baseline and meshcut measurements (how much the machine moves)"
 echo "share = what the socket shortcut carried: messages (rr, shown on the p50 row) or bytes (stream) / all sent"
@@ -435,9 +489,9 @@ jq -Rn --slurpfile cells <(jq -Rc 'split("\t") | {set: .[0], cell: .[1], unit: .
 		share: (.[8] | tonumber? // null), floor: (.[9] | tonumber? // null)}' "$T/cells.tsv") \
 	--arg cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)" --arg kernel "$(uname -r)" \
 	--argjson cpus "$(nproc)" --argjson seconds "$SECONDS_PER" --argjson rounds "$ROUNDS" \
-	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson aa "$([ -n "${AA:-}" ] && echo true || echo false)" \
 	'[inputs | split("\t") | {key: .[0], v: (.[1] | split(" ") | map(select(. != "")))}] as $s
-	 | {date: $date, machine: {cpu: $cpu, cpus: $cpus, kernel: $kernel}, seconds: $seconds, rounds: $rounds,
+	 | {date: $date, machine: {cpu: $cpu, cpus: $cpus, kernel: $kernel}, seconds: $seconds, rounds: $rounds, aa: $aa,
 	    cells: $cells,
 	    tcCost: [$s[] | select(.key | startswith("tc,")) | (.key | split(",")) as $k
 		| {policy: $k[1], what: $k[2], rounds: (.v | map(tonumber))}],
