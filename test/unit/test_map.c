@@ -65,17 +65,23 @@ static void check_left(int fd)
 	assert_int_equal(left, N - (N / 7 * 3 + (N % 7 < 3 ? N % 7 : 3)));
 }
 
-static void walk(enum bpf_map_type type, bool by_key)
+struct walk_case {
+	enum bpf_map_type type;
+	bool by_key;
+};
+
+static void walk(void **state)
 {
+	const struct walk_case *c = *state;
 	int fd, expect, n;
 
 	if (geteuid() != 0)
 		skip();
-	fd = filled(type);
+	fd = filled(c->type);
 	if (fd < 0)
 		skip(); /* no BPF maps for us here */
 	expect = N / 7 * 3 + (N % 7 < 3 ? N % 7 : 3);
-	if (by_key)
+	if (c->by_key)
 		n = map_delete_if_by_key(fd, sizeof(struct key), sizeof(__u64), doomed, NULL);
 	else
 		n = map_delete_if(fd, sizeof(struct key), sizeof(__u64), doomed, NULL);
@@ -86,30 +92,6 @@ static void walk(enum bpf_map_type type, bool by_key)
 	close(fd);
 }
 
-static void hash_batched(void **state)
-{
-	(void)state;
-	walk(BPF_MAP_TYPE_HASH, false);
-}
-
-static void hash_by_key(void **state)
-{
-	(void)state;
-	walk(BPF_MAP_TYPE_HASH, true);
-}
-
-static void lru_batched(void **state)
-{
-	(void)state;
-	walk(BPF_MAP_TYPE_LRU_HASH, false);
-}
-
-static void lru_by_key(void **state)
-{
-	(void)state;
-	walk(BPF_MAP_TYPE_LRU_HASH, true);
-}
-
 static void bad_fd(void **state)
 {
 	(void)state;
@@ -118,9 +100,14 @@ static void bad_fd(void **state)
 
 int main(void)
 {
+	static struct walk_case hash = { BPF_MAP_TYPE_HASH, false }, hash_by_key = { BPF_MAP_TYPE_HASH, true },
+				lru = { BPF_MAP_TYPE_LRU_HASH, false }, lru_by_key = { BPF_MAP_TYPE_LRU_HASH, true };
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(hash_batched), cmocka_unit_test(hash_by_key), cmocka_unit_test(lru_batched),
-		cmocka_unit_test(lru_by_key),	cmocka_unit_test(bad_fd),
+		{ "hash_batched", walk, NULL, NULL, &hash },
+		{ "hash_by_key", walk, NULL, NULL, &hash_by_key },
+		{ "lru_batched", walk, NULL, NULL, &lru },
+		{ "lru_by_key", walk, NULL, NULL, &lru_by_key },
+		cmocka_unit_test(bad_fd),
 	};
 
 	return cmocka_run_group_tests_name("map_delete_if", tests, NULL, NULL);
