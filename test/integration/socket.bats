@@ -233,8 +233,12 @@ NB=(--nonblock --signals)
 	echo "$output"
 	servers_ok
 	echo "b paired $(sock b paired) a paired $(sock a paired) b coll $(sock b collisions) a blocking $(sock a blocking) b blocking $(sock b blocking)"
-	[ "$(sock b paired)" = 16 ]
-	[ "$(sock a paired)" = 8 ]
+	# a client that writes before its server's sockops saw the handshake's
+	# last ACK seals the entry and stays on TCP, by design
+	# (docs/socket-shortcut.md, "Sequence" 3): under load one in 16 has
+	# been seen (CI, 2026-12-02). More than one in 8 is a pairing fault.
+	[ "$(sock b paired)" -ge 14 ]
+	[ "$(sock a paired)" -ge 7 ]
 	[ "$(sock b redirectedBytes)" -ge 4000000 ]
 	[ "$(sock a collisions)" = 0 ]
 }
