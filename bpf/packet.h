@@ -107,7 +107,7 @@ static __always_inline int pkt_ports(struct __sk_buff *skb, struct mc_pkt *p)
 	if (p->l4off > MC_HDR_MAX)
 		return -1;
 	l4 = data + p->l4off;
-	if ((void *)(l4 + 14) > end) /* ports, and TCP's flags byte */
+	if ((void *)(l4 + 4) > end) /* the ports: a UDP datagram may carry 0 bytes */
 		return -1;
 	ports = (__be16 *)l4;
 	if (p->is_v6) {
@@ -117,8 +117,11 @@ static __always_inline int pkt_ports(struct __sk_buff *skb, struct mc_pkt *p)
 		p->flow.tuple.ipv4.sport = ports[0];
 		p->flow.tuple.ipv4.dport = ports[1];
 	}
-	if (p->flow.l4proto == IPPROTO_TCP)
+	if (p->flow.l4proto == IPPROTO_TCP) {
+		if ((void *)(l4 + 14) > end) /* TCP's flags byte */
+			return -1;
 		p->flow.tcp_flags = l4[13];
+	}
 	return 0;
 }
 
