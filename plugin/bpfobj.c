@@ -100,6 +100,7 @@ void link_unpin(const char *path)
 }
 
 #define MAP_BATCH 1024
+#define MAP_WALK_MAX 256 /* the largest key or value map_delete_if takes */
 
 /* -1 when the kernel cannot batch this map (the caller walks it key by
  * key: entries already deleted are gone, the rest are walked again) */
@@ -135,7 +136,7 @@ out:
 
 int map_delete_if_by_key(int fd, size_t key_size, size_t value_size, map_match_fn match, const void *ctx)
 {
-	__u64 key[32], next[32], val[32]; /* u64: aligned for any map's struct */
+	__u64 key[MAP_WALK_MAX / 8], next[MAP_WALK_MAX / 8], val[MAP_WALK_MAX / 8]; /* aligned for any struct */
 	int deleted = 0;
 	bool have;
 
@@ -158,7 +159,7 @@ int map_delete_if(int fd, size_t key_size, size_t value_size, map_match_fn match
 {
 	int deleted = 0;
 
-	if (fd < 0 || key_size > 256 || value_size > 256)
+	if (fd < 0 || key_size > MAP_WALK_MAX || value_size > MAP_WALK_MAX)
 		return 0;
 	if (delete_batched(fd, key_size, value_size, match, ctx, &deleted) == 0)
 		return deleted;
