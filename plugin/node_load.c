@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mc_base.skel.h"
 #include "mc_guard.skel.h"
+#include "mc_objhash.h"
 #include "mc_packet.skel.h"
 #include "mc_packet_trust.skel.h"
 #include "mc_revoke.skel.h"
@@ -75,24 +76,12 @@ static const struct feat_obj {
 };
 #define N_OBJS MC_ARRAY_SIZE(feat_objs)
 
+/* Of the objects this binary embeds, made by the build (Makefile): a
+ * node loaded by another build, or a test build with another object
+ * (upgrade.bats), records another */
 uint64_t node_embedded_hash(void)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t o = 0; o < N_OBJS; o++) {
-		size_t sz;
-		const unsigned char *p;
-
-		if (!feat_objs[o].elf)
-			continue;
-		p = feat_objs[o].elf(&sz);
-
-		for (size_t i = 0; i < sz; i++) {
-			h ^= p[i];
-			h *= 0x100000001b3ULL;
-		}
-	}
-	return h;
+	return MC_OBJ_HASH;
 }
 
 static void feature_set(struct mc_feature *f, __u32 state, int err, const char *program,
