@@ -23,9 +23,11 @@
 #
 #   hack/bench-cni.sh [--no-deps] [--rounds N] [--pods N] [--json FILE]
 #
-# Prints p50 and p99 of ADD, DEL and ADD+DEL per pod in ms, and what each
-# chain adds to the bridge's ADD+DEL p99. Touches nothing outside what it
-# creates. Needs root.
+# Prints p50 and p99 of ADD, DEL and ADD+DEL per pod in ms, what each
+# chain adds to the bridge's ADD+DEL p99, and the CPU time a pod's ADD and
+# DEL took in the chain's processes: what N pods starting at once on a few
+# CPUs queue for, whatever the kernel's locks do. Touches nothing outside
+# what it creates. Needs root.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then exec sudo -E -- "$0" "$@"; fi
 cd "$(dirname "$0")/.."
@@ -70,7 +72,6 @@ bw_cni() { # POD CMD
 	# shellcheck disable=SC2046
 	env $(cni_env "$1" "$2") nsenter --net="/var/run/netns/$NODE" "$CNI_BIN/bandwidth" < "$T/$1.bw.json"
 }
-now() { echo "$EPOCHREALTIME"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) * 1000 }'; }
 
 # pod_new POD / pod_gone POD: the pod's netns and cgroup, outside the timing
@@ -88,28 +89,50 @@ pod_gone() {
 }
 
 # chain_add POD CHAIN / chain_del POD CHAIN: the chain's ADD (DEL), the
-# plugins' run time in ms into $T/POD.add ($T/POD.del)
+# plugins' run time in ms into $T/POD.add ($T/POD.del), and the CPU time
+# (user + system) their processes took, in ms, into $T/POD.cpu.add
+# ($T/POD.cpu.del). The CPU time comes from the shell's `times` (its
+# waited-for children's CPU) around each plugin, not around the JSON
+# building: `times` is a builtin, so marking costs no process of its own.
+cpu_mark() { # VAR: the children's user and system time so far, "U S" in s
+	local line
+	times > "$T/$p.times"
+	{ read -r _; read -r line; } < "$T/$p.times"
+	line=${line//m/ }
+	printf -v "$1" '%s' "${line//s/}"
+}
+# cpu_ms "M U S" "M U S"...: the CPU ms between pairs of marks (m:s minutes)
+cpu_ms() {
+	awk 'BEGIN { for (i = 1; i < ARGC; i += 2) { split(ARGV[i], a, " "); split(ARGV[i + 1], b, " ");
+		s += (b[1] * 60 + b[2] + b[3] * 60 + b[4]) - (a[1] * 60 + a[2] + a[3] * 60 + a[4]) }
+		printf "%.1f", s * 1000 }' "$@"
+}
 chain_add() {
-	local p=$1 chain=$2 t0 t1 t2 t3
-	t0=$(now); primary_cni "$p" ADD > "$T/$p.prev.json"; t1=$(now)
+	local p=$1 chain=$2 t0 t1 t2 t3 c0 c1 c2 c3
+	cpu_mark c0; t0=$EPOCHREALTIME; primary_cni "$p" ADD > "$T/$p.prev.json"; t1=$EPOCHREALTIME; cpu_mark c1
 	case $chain in
-	bridge+meshcut) mc_conf "$p"; t2=$(now); mc_cni "$p" ADD "$T/$p.mc.json" > /dev/null; t3=$(now) ;;
+	bridge+meshcut) mc_conf "$p"; cpu_mark c2; t2=$EPOCHREALTIME; mc_cni "$p" ADD "$T/$p.mc.json" > /dev/null; t3=$EPOCHREALTIME ;;
 	bridge+meshcut-clsact)
 		mc_conf "$p" '.tcAttachMode = "legacy"'
-		t2=$(now); mc_cni "$p" ADD "$T/$p.mc.json" > /dev/null; t3=$(now) ;;
-	bridge+bandwidth) bw_conf "$p"; t2=$(now); bw_cni "$p" ADD > /dev/null; t3=$(now) ;;
-	*) t2=0 t3=0 ;;
+		cpu_mark c2; t2=$EPOCHREALTIME; mc_cni "$p" ADD "$T/$p.mc.json" > /dev/null; t3=$EPOCHREALTIME ;;
+	bridge+bandwidth) bw_conf "$p"; cpu_mark c2; t2=$EPOCHREALTIME; bw_cni "$p" ADD > /dev/null; t3=$EPOCHREALTIME ;;
+	*) cpu_mark c2; t2=0 t3=0 ;;
 	esac
+	cpu_mark c3
 	awk -v a="$(ms "$t0" "$t1")" -v b="$(ms "$t2" "$t3")" 'BEGIN { print a + b }' > "$T/$p.add"
+	cpu_ms "$c0" "$c1" "$c2" "$c3" > "$T/$p.cpu.add"
 }
 chain_del() {
-	local p=$1 chain=$2 t0=0 t1=0 t2 t3
+	local p=$1 chain=$2 t0=0 t1=0 t2 t3 c0 c1
+	cpu_mark c0
 	case $chain in
-	bridge+meshcut*) t0=$(now); mc_cni "$p" DEL "$T/$p.mc.json"; t1=$(now) ;;
-	bridge+bandwidth) t0=$(now); bw_cni "$p" DEL; t1=$(now) ;;
+	bridge+meshcut*) t0=$EPOCHREALTIME; mc_cni "$p" DEL "$T/$p.mc.json"; t1=$EPOCHREALTIME ;;
+	bridge+bandwidth) t0=$EPOCHREALTIME; bw_cni "$p" DEL; t1=$EPOCHREALTIME ;;
 	esac
-	t2=$(now); primary_cni "$p" DEL; t3=$(now)
+	t2=$EPOCHREALTIME; primary_cni "$p" DEL; t3=$EPOCHREALTIME
+	cpu_mark c1
 	awk -v a="$(ms "$t0" "$t1")" -v b="$(ms "$t2" "$t3")" 'BEGIN { print a + b }' > "$T/$p.del"
+	cpu_ms "$c0" "$c1" > "$T/$p.cpu.del"
 }
 
 declare -A R
@@ -126,14 +149,15 @@ round() {
 		R[$n,$chain,add]+=" $(cat "$T/p$i.add")"
 		R[$n,$chain,del]+=" $(cat "$T/p$i.del")"
 		R[$n,$chain,sum]+=" $(awk '{ s += $1 } END { print s }' "$T/p$i.add" "$T/p$i.del")"
+		R[$n,$chain,cpu]+=" $(awk '{ s += $1 } END { print s }' "$T/p$i.cpu.add" "$T/p$i.cpu.del")"
 		pod_gone "p$i"
 	done
 }
 
 # The node's first ADD loads meshcut's programs: once, before the rounds
 pod_new p0
-t0=$(now); primary_cni p0 ADD > "$T/p0.prev.json"; mc_conf p0
-t1=$(now); mc_cni p0 ADD "$T/p0.mc.json" > /dev/null; t2=$(now)
+t0=$EPOCHREALTIME; primary_cni p0 ADD > "$T/p0.prev.json"; mc_conf p0
+t1=$EPOCHREALTIME; mc_cni p0 ADD "$T/p0.mc.json" > /dev/null; t2=$EPOCHREALTIME
 FIRST=$(ms "$t1" "$t2")
 mc_cni p0 DEL "$T/p0.mc.json"; primary_cni p0 DEL
 pod_gone p0
@@ -154,7 +178,7 @@ pct() { # pct P < samples: the P-th percentile (nearest rank)
 }
 echo
 echo "CNI ADD and DEL per pod, ms of the plugins' run time (p50 / p99)"
-printf '%-5s %-22s %17s %17s %17s %10s\n' pods chain ADD DEL ADD+DEL "added p99"
+printf '%-5s %-22s %17s %17s %17s %10s %8s\n' pods chain ADD DEL ADD+DEL "added p99" "CPU p50"
 for n in 1 "$NPODS"; do
 	base=$(pct 99 <<<"${R[$n,bridge,sum]}")
 	for chain in "${CHAINS[@]}"; do
@@ -164,12 +188,14 @@ for n in 1 "$NPODS"; do
 		done
 		added=-
 		[ "$chain" = bridge ] || added=$(awk -v a="$(pct 99 <<<"${R[$n,$chain,sum]}")" -v b="$base" 'BEGIN { printf "%+.1f", a - b }')
-		printf '%-5s %-22s %17s %17s %17s %10s\n' "$n" "$chain" "${row[@]}" "$added"
+		printf '%-5s %-22s %17s %17s %17s %10s %8s\n' "$n" "$chain" "${row[@]}" "$added" \
+			"$(pct 50 <<<"${R[$n,$chain,cpu]}")"
 	done
 done
 echo
 echo "samples: $((ROUNDS * 8)) single pods and $ROUNDS batches of $NPODS pods per chain"
 echo "added p99 = the chain's ADD+DEL p99 - the bridge's alone (target for meshcut: <= 5 ms at $NPODS pods, and no more than bandwidth)"
+echo "CPU p50 = the CPU time (user + system) the chain's plugin processes took for a pod's ADD and DEL, ms (the harness's fork and nsenter included, for every chain alike): on $(nproc) CPUs, $NPODS pods at once wait about $NPODS x that / $(nproc) for each other"
 echo "the node's first meshcut ADD (loads the BPF programs, once per boot or upgrade): $FIRST ms"
 echo "machine: $(nproc) CPUs, $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 if [ -n "$JSON" ]; then
