@@ -65,6 +65,15 @@ require_tcx() {
 	why=$(nsn "$TCXQ" lo ingress 2>&1 >/dev/null) || skip "the kernel has no tcx ($why)"
 }
 prog_id() { bpftool -j prog show pinned "$BPFFS/progs/$1" | jq -r .id; }
+no_tc_progs() { [ -z "$(tc_progs "$1")" ]; }
+# settled CMD...: CMD until it succeeds, every 50 ms, at most 5 s (for
+# what the kernel finishes after a call returned: a link unpinned by hand
+# is released by a kernel worker after an RCU grace period)
+settled() {
+	local i
+	for i in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	"$@"
+}
 
 # require_feature FEATURE...: skip, with the node's own reason, unless each
 # datapath feature is on (docs/features.md). Loads the node under this

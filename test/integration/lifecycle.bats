@@ -143,11 +143,11 @@ cni_code() { jq -r .code <<<"$output"; }
 	run -0 mc_cni a CHECK "$T/a.mc.json"
 	[ -z "$output" ]
 	if [ -e "$BPFFS/endpoints/ctr-a/eth0/tc" ]; then
-		rm "$BPFFS/endpoints/ctr-a/eth0/tc"   # unpinning the link detaches it
+		rm "$BPFFS/endpoints/ctr-a/eth0/tc"   # unpinning the link detaches it (soon)
 	else
 		nsn tc filter del dev "$(pod_veth a)" ingress   # our clsact filter (no tcx)
 	fi
-	[ -z "$(tc_progs "$(pod_veth a)")" ]
+	settled no_tc_progs "$(pod_veth a)"
 	run -1 mc_cni a CHECK "$T/a.mc.json"
 	[ "$(cni_code)" = 101 ]
 	grep -q "tc link\|clsact ingress filter" <<<"$(jq -r .details <<<"$output")"
