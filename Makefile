@@ -164,7 +164,7 @@ matrix: all static test-bins
 
 # unknownMacro: cppcheck cannot expand libbpf's LIBBPF_OPTS();
 # readdirCalled: readdir_r is deprecated by glibc and the plugin is single-threaded.
-check: $(SKELS) $(BUILD)/version.h
+check: $(SKELS) $(BUILD)/mc_objhash.h $(BUILD)/version.h
 	$(call msg,CPPCHECK,plugin/)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --std=c11 -Iinclude -Iplugin -I$(BUILD) \
