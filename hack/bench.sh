@@ -319,6 +319,13 @@ floor_mesh() {
 			addr=$MBIP:11115
 		fi
 		sleep 0.5
+		# haproxy may bind its Unix sockets later than that: wait (5 s at most)
+		if [ "$kind" = unix ]; then
+			for _ in $(seq 1 50); do
+				[ -S "$T/mesh-a.sock" ] && [ -S "$T/mesh-b.sock" ] && [ -S "$T/mesh-app.sock" ] && break
+				sleep 0.1
+			done
+		fi
 		b0=$(busy_ticks)
 		read -r -a v <<<"$(in_pod mesh-a "$PERF" pp "$addr" -m 64 -t "$SECONDS_PER")"
 		b1=$(busy_ticks)
