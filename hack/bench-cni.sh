@@ -94,14 +94,16 @@ pod_gone() {
 # ($T/POD.cpu.del). The CPU time comes from the shell's `times` (its
 # waited-for children's CPU) around each plugin, not around the JSON
 # building: `times` is a builtin, so marking costs no process of its own.
-cpu_mark() { # VAR: the children's user and system time so far, "U S" in s
+# cpu_mark VAR: VAR = the children's user and system time so far, as
+# "Mu Su Ms Ss" (minutes and seconds of each); $p is the caller's pod
+cpu_mark() {
 	local line
 	times > "$T/$p.times"
 	{ read -r _; read -r line; } < "$T/$p.times"
 	line=${line//m/ }
 	printf -v "$1" '%s' "${line//s/}"
 }
-# cpu_ms "M U S" "M U S"...: the CPU ms between pairs of marks (m:s minutes)
+# cpu_ms MARK MARK...: the CPU ms between each pair of marks (from, to)
 cpu_ms() {
 	awk 'BEGIN { for (i = 1; i < ARGC; i += 2) { split(ARGV[i], a, " "); split(ARGV[i + 1], b, " ");
 		s += (b[1] * 60 + b[2] + b[3] * 60 + b[4]) - (a[1] * 60 + a[2] + a[3] * 60 + a[4]) }

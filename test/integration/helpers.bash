@@ -66,13 +66,15 @@ require_tcx() {
 }
 prog_id() { bpftool -j prog show pinned "$BPFFS/progs/$1" | jq -r .id; }
 no_tc_progs() { [ -z "$(tc_progs "$1")" ]; }
-# settled CMD...: CMD until it succeeds, every 50 ms, at most 5 s (for
-# what the kernel finishes after a call returned: a link unpinned by hand
-# is released by a kernel worker after an RCU grace period)
-settled() {
-	local i
-	for i in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
-	"$@"
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds, bounded
+# (for what finishes after a call returned: an agent's work, a datagram's
+# echo, a link unpinned by hand, which a kernel worker releases after an
+# RCU grace period); fails if CMD never did
+wait_for() {
+	local s=$1 i
+	shift
+	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
 }
 
 # require_feature FEATURE...: skip, with the node's own reason, unless each

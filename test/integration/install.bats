@@ -151,13 +151,6 @@ start_agent() {
 	"$MESHCUT" agent --host-root "$H" --ready-file "$T/ready" "$@" 2> "$T/agent.log" 3>&- &
 	AGENT=$!
 }
-# wait_for SECONDS CMD...: poll CMD every 0.1 s, bounded
-wait_for() {
-	local s=$1 i
-	shift
-	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 # fake_bin: a bin dir holding meshcut, as install leaves it (the agent puts
 # the entry back only while the binary is there); prints the dir
 fake_bin() { mkdir -p "$H/opt/cni/bin" && cp "$MESHCUT" "$H/opt/cni/bin/meshcut" && echo "$H/opt/cni/bin"; }

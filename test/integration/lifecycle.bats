@@ -147,7 +147,7 @@ cni_code() { jq -r .code <<<"$output"; }
 	else
 		nsn tc filter del dev "$(pod_veth a)" ingress   # our clsact filter (no tcx)
 	fi
-	settled no_tc_progs "$(pod_veth a)"
+	wait_for 5 no_tc_progs "$(pod_veth a)"
 	run -1 mc_cni a CHECK "$T/a.mc.json"
 	[ "$(cni_code)" = 101 ]
 	grep -q "tc link\|clsact ingress filter" <<<"$(jq -r .details <<<"$output")"

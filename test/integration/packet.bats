@@ -198,8 +198,7 @@ verdicts_with() {
 	exec 8> "$T/uin"
 	for d in u1 u2 u3 u4; do
 		echo "$d" >&8
-		for _ in $(seq 1 50); do grep -qx "$d" "$T/udp" && break; sleep 0.1; done
-		grep -qx "$d" "$T/udp"
+		wait_for 5 grep -qx "$d" "$T/udp"
 	done
 	exec 8>&-
 	# u1 found no entry; u2-u4 found it replied. The gate once needed 14
